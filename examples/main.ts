@@ -1,0 +1,48 @@
+// Synthesizes the PITR manifests of the reference ManagementPlane: `cdk8s synth` in this folder (or
+// `npx projen synth:example` at the top) writes dist/*.k8s.yaml.
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart, ChartProps, YamlOutputType } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as yaml from 'yaml';
+import { EmbeddedPostgresPitr, RecoveryTarget, RestoreMode, RestoreOptions } from '../src';
+
+/** The reference design's ManagementPlane, parsed from managementplane.yaml. */
+export const managementPlane = yaml.parse(fs.readFileSync(path.join(__dirname, 'managementplane.yaml'), 'utf8'));
+
+/** The always-on objects: WAL archive, base backups, scripts. Applied once, kept applied. */
+export class PitrChart extends Chart {
+  public readonly pitr: EmbeddedPostgresPitr;
+
+  constructor(scope: Construct, id: string, props: ChartProps) {
+    super(scope, id, props);
+    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane);
+  }
+}
+
+/**
+ * A restore to a point in time: the recovery ConfigMap and the automatic restore helper. Applied only when restoring,
+ * after the database is scaled down (see README, "Restore walkthrough").
+ */
+export class RestoreChart extends Chart {
+  public readonly pitr: EmbeddedPostgresPitr;
+
+  constructor(scope: Construct, id: string, props: ChartProps & { target?: RecoveryTarget; restore?: RestoreOptions }) {
+    super(scope, id, props);
+    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane);
+    this.pitr.addRestore(props.target ?? RecoveryTarget.time('2024-12-04T14:35:00Z'), { mode: RestoreMode.AUTOMATIC, ...props.restore });
+  }
+}
+
+/** The example app: one file per chart in `outdir`. */
+export function buildApp(outdir?: string): App {
+  const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir });
+  const namespace: string = managementPlane.metadata.namespace;
+  new PitrChart(app, 'pitr', { namespace, disableResourceNameHashes: true });
+  new RestoreChart(app, 'restore', { namespace, disableResourceNameHashes: true });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

@@ -1,0 +1,293 @@
+import { Cron, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import {
+  checkCron, checkDuration, checkHost, checkImage, checkLabel, checkObjectName, checkPath, checkPort, checkPositiveInteger,
+  checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode,
+} from './validate';
+import { WalArchive } from './wal-archive';
+
+/**
+ * Props of `BaseBackupCronJob`.
+ */
+export interface BaseBackupCronJobProps {
+  /**
+   * The deployment name (the ManagementPlane's `name`, e.g. `tsb`); it prefixes the object names.
+   */
+  readonly deploymentName: string;
+
+  /**
+   * The scripts ConfigMap whose `base-backup.sh` the CronJob runs.
+   */
+  readonly scripts: PitrScripts;
+
+  /**
+   * Size of the backup volume (the ManagementPlane's `backupStorageSize`).
+   */
+  readonly storage: Size;
+
+  /**
+   * Storage class of the backup volume (`backupStorageClassName`).
+   * @default 'standard'
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * Access mode of the backup volume (`backupStorageAccessMode`).
+   * @default kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE
+   */
+  readonly accessMode?: kplus.PersistentVolumeAccessMode;
+
+  /**
+   * Name of the backup PersistentVolumeClaim.
+   * @default - `{deploymentName}-backup`
+   */
+  readonly claimName?: string;
+
+  /**
+   * Name of the CronJob. A manual backup is `kubectl create job --from=cronjob/<name> manual-backup-$(date +%s)`.
+   * @default - `backup-{deploymentName}-postgres`
+   */
+  readonly cronJobName?: string;
+
+  /**
+   * When base backups run (`backupCronSchedule`), in the controller's time zone (UTC on most clusters).
+   * @default Cron.schedule({ minute: '0', hour: '2' }) - daily at 02:00
+   */
+  readonly schedule?: Cron;
+
+  /**
+   * How long complete base backups are kept (`backupCleanupRetention`). The newest complete backup is never removed.
+   * @default Duration.seconds(432000) - 5 days
+   */
+  readonly retention?: Duration;
+
+  /**
+   * Whether the backup job removes archived WAL that no retained backup needs (`pg_archivecleanup` with the oldest
+   * retained backup's start segment). Needs `walArchive`.
+   * @default true when `walArchive` is given
+   */
+  readonly walArchiveCleanup?: boolean;
+
+  /**
+   * The WAL archive to clean up after retention. The job mounts it; with a `ReadWriteOnce` archive the job is
+   * scheduled on the primary's node (pod affinity to `primaryPodLabels`), since the volume attaches to one node.
+   * @default - archived WAL is not cleaned up by the backup job
+   */
+  readonly walArchive?: WalArchive;
+
+  /**
+   * Labels of the primary database pod, for the pod affinity a `ReadWriteOnce` WAL archive needs.
+   * @default - `{ app: '{deploymentName}-postgres', replicationRole: 'primary' }` (Kubegres' labels)
+   */
+  readonly primaryPodLabels?: { [key: string]: string };
+
+  /**
+   * Image that runs `pg_basebackup`: use the database's own image, so the client matches the server's major version.
+   * @default 'postgres:15-alpine'
+   */
+  readonly image?: string;
+
+  /**
+   * Host of the primary (its Service).
+   * @default - `{deploymentName}-postgres`
+   */
+  readonly host?: string;
+
+  /**
+   * Port of the primary.
+   * @default 5432
+   */
+  readonly port?: number;
+
+  /**
+   * Role the backup connects as; it needs the REPLICATION attribute and a `pg_hba.conf` line that admits it for
+   * replication connections.
+   * @default - `{deploymentName}`
+   */
+  readonly user?: string;
+
+  /**
+   * Secret that holds the role's password. It reaches the container only as `PGPASSWORD` through `secretKeyRef`.
+   * @default - the Secret `postgres-credentials`
+   */
+  readonly passwordSecret?: kplus.ISecret;
+
+  /**
+   * Key of the password in `passwordSecret`.
+   * @default 'embedded-postgres-password'
+   */
+  readonly passwordKey?: string;
+
+  /**
+   * uid and gid the job runs as (the image's `postgres` user: 70 in Alpine images, 999 in Debian ones).
+   * @default 70
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * Resources of the backup container.
+   * @default - requests cpu 100m, memory 256Mi, ephemeral storage 64Mi; limits cpu 1, memory 1Gi, ephemeral storage 1Gi
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Retries of a failed backup before the Job fails.
+   * @default 2
+   */
+  readonly backoffLimit?: number;
+
+  /**
+   * Longest a backup Job may run before it is stopped and fails.
+   * @default Duration.hours(6)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How late a missed schedule may still start.
+   * @default Duration.minutes(10)
+   */
+  readonly startingDeadline?: Duration;
+}
+
+/**
+ * Base backups: the backup PersistentVolumeClaim (`{name}-backup`) and the CronJob (`backup-{name}-postgres`) that runs
+ * `pg_basebackup` with streamed WAL and a fast checkpoint into `{name}-postgres-base-backup-DD_MM_YYYY_HH_MM_SS`
+ * (`base.tar.gz`, `pg_wal.tar.gz`, `backup_manifest`), verifies it, and removes backups older than the retention.
+ */
+export class BaseBackupCronJob extends Construct {
+  /** Name of the backup PVC. */
+  public readonly claimName: string;
+  /** Storage class of the backup PVC. */
+  public readonly storageClassName: string;
+  /** Access mode of the backup PVC. */
+  public readonly accessMode: kplus.PersistentVolumeAccessMode;
+  /** Size of the backup PVC. */
+  public readonly storage: Size;
+  /** Name of the CronJob. */
+  public readonly cronJobName: string;
+  /** The schedule. */
+  public readonly schedule: Cron;
+  /** Retention of complete backups. */
+  public readonly retention: Duration;
+  /** Whether archived WAL is cleaned up after retention. */
+  public readonly walArchiveCleanup: boolean;
+  /** Image of the backup container. */
+  public readonly image: string;
+  /** Host of the primary. */
+  public readonly host: string;
+  /** Port of the primary. */
+  public readonly port: number;
+  /** Role the backup connects as. */
+  public readonly user: string;
+  /** Secret of the password. */
+  public readonly passwordSecret: kplus.ISecret;
+  /** Key of the password in the Secret. */
+  public readonly passwordKey: string;
+  /** Prefix of the backup folders: `{deploymentName}-postgres-base-backup`. */
+  public readonly backupNamePrefix: string;
+  /** Where the backup volume is mounted in the job. */
+  public readonly mountPath: string;
+  /** The environment of the backup script, without the password (which comes from the Secret). */
+  public readonly environment: { [name: string]: string };
+  /** The backup PVC. */
+  public readonly claim: kplus.PersistentVolumeClaim;
+  /** The CronJob. */
+  public readonly cronJob: kplus.CronJob;
+
+  constructor(scope: Construct, id: string, props: BaseBackupCronJobProps) {
+    super(scope, id);
+    const name = checkObjectName('deploymentName', props.deploymentName);
+    this.storage = checkSize('storage', props.storage);
+    this.storageClassName = checkObjectName('storageClassName', props.storageClassName ?? 'standard');
+    this.accessMode = checkWritableAccessMode('accessMode', props.accessMode ?? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE);
+    this.claimName = checkObjectName('claimName', props.claimName ?? `${name}-backup`);
+    // A CronJob name becomes a label value of its Jobs' pods, so it is kept to 52 characters as Kubernetes requires.
+    this.cronJobName = checkObjectName('cronJobName', props.cronJobName ?? `backup-${name}-postgres`, 52);
+    this.schedule = checkCron('schedule', props.schedule ?? Cron.schedule({ minute: '0', hour: '2' }));
+    this.retention = checkDuration('retention', props.retention ?? Duration.seconds(432000));
+    this.walArchiveCleanup = props.walArchiveCleanup ?? props.walArchive !== undefined;
+    if (this.walArchiveCleanup && !props.walArchive) {
+      throw new Error('\'walArchiveCleanup\' is true but no \'walArchive\' was given. Pass the WalArchive whose segments the job should clean up, '
+        + 'or set walArchiveCleanup: false');
+    }
+    this.image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
+    this.host = checkHost('host', props.host ?? `${name}-postgres`);
+    this.port = checkPort('port', props.port ?? 5432);
+    this.user = checkRoleName('user', props.user ?? name);
+    this.passwordSecret = props.passwordSecret ?? kplus.Secret.fromSecretName(this, 'PasswordSecret', 'postgres-credentials');
+    checkObjectName('passwordSecret', this.passwordSecret.name);
+    this.passwordKey = checkSecretKey('passwordKey', props.passwordKey ?? 'embedded-postgres-password');
+    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
+    const backoffLimit = checkPositiveInteger('backoffLimit', props.backoffLimit ?? 2, 0);
+    const timeout = checkDuration('timeout', props.timeout ?? Duration.hours(6), 60);
+    const startingDeadline = checkDuration('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10);
+    const primaryPodLabels = props.primaryPodLabels ?? { 'app': `${name}-postgres`, 'replicationRole': 'primary' };
+    this.backupNamePrefix = `${name}-postgres-base-backup`;
+    this.mountPath = checkPath('mountPath', PitrPaths.BACKUP);
+
+    this.environment = {
+      BACKUP_DIR: this.mountPath,
+      BACKUP_NAME_PREFIX: this.backupNamePrefix,
+      BACKUP_RETENTION_SECONDS: String(this.retention.toSeconds()),
+      WAL_ARCHIVE_DIR: props.walArchive?.mountPath ?? PitrPaths.WAL_ARCHIVE,
+      WAL_ARCHIVE_CLEANUP: String(this.walArchiveCleanup),
+      PGHOST: this.host,
+      PGPORT: String(this.port),
+      PGUSER: this.user,
+    };
+
+    this.claim = new kplus.PersistentVolumeClaim(this, 'Resource', {
+      metadata: { name: this.claimName },
+      storage: this.storage,
+      storageClassName: this.storageClassName,
+      accessModes: [this.accessMode],
+    });
+
+    this.cronJob = new kplus.CronJob(this, 'CronJob', {
+      metadata: { name: this.cronJobName },
+      schedule: this.schedule,
+      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+      startingDeadline,
+      successfulJobsRetained: 3,
+      failedJobsRetained: 3,
+      backoffLimit,
+      activeDeadline: timeout,
+      restartPolicy: kplus.RestartPolicy.NEVER,
+      automountServiceAccountToken: false,
+      securityContext: podSecurityContext(uid),
+    });
+    const container = this.cronJob.addContainer({
+      name: 'base-backup',
+      image: this.image,
+      command: props.scripts.command(PitrScript.BASE_BACKUP),
+      securityContext: containerSecurityContext(uid),
+      resources: props.resources ?? defaultResources(),
+      envVariables: {
+        ...Object.fromEntries(Object.entries(this.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: this.passwordKey }),
+      },
+    });
+    container.mount(this.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'BackupVolume', this.claim, { name: 'backup' }));
+    props.scripts.mount(container);
+    addScratch(this.cronJob, container);
+
+    if (props.walArchive && this.walArchiveCleanup) {
+      container.mount(props.walArchive.mountPath, props.walArchive.volume());
+      if (props.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
+        throw new Error(`'walArchive' has access mode ReadWriteOncePod, which only the database pod can mount, so the backup job cannot clean it up. `
+          + 'Use ReadWriteOnce or ReadWriteMany, or set walArchiveCleanup: false');
+      }
+      if (props.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+        for (const [k, v] of Object.entries(primaryPodLabels)) {
+          checkLabel(`primaryPodLabels['${k}']`, v);
+        }
+        this.cronJob.scheduling.colocate(kplus.Pods.select(this, 'Primary', { labels: primaryPodLabels }), {
+          topology: kplus.Topology.HOSTNAME,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,436 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { BaseBackupCronJob } from './base-backup-cron-job';
+import { PitrScripts } from './pitr-scripts';
+import { DEFAULT_POSTGRES_IMAGE } from './pod-security';
+import { RecoveryConfig } from './recovery-config';
+import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
+import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
+import { checkImage, checkObjectName, checkPositiveInteger, invalid, parseAccessMode, parseCron, parseSeconds, parseSize, show } from './validate';
+import { WalArchive } from './wal-archive';
+import { warn, warningsOf } from './warnings';
+
+/**
+ * How a restore is set up: the recovery settings and the restore helper.
+ */
+export interface RestoreOptions {
+  /**
+   * What the server does at the target.
+   * @default RecoveryTargetAction.PROMOTE
+   */
+  readonly action?: RecoveryTargetAction;
+
+  /**
+   * Whether recovery stops just after (`true`) or just before (`false`) a time, xid or LSN target.
+   * @default - PostgreSQL's default (inclusive)
+   */
+  readonly inclusive?: boolean;
+
+  /**
+   * Which timeline recovery follows.
+   * @default RecoveryTimeline.latest()
+   */
+  readonly timeline?: RecoveryTimeline;
+
+  /**
+   * Manual (the reference's `sleep infinity` pod) or automatic (the pod performs the restore).
+   * @default RestoreMode.MANUAL
+   */
+  readonly mode?: RestoreMode;
+
+  /**
+   * Automatic mode: the base backup folder to restore.
+   * @default - the newest complete backup that ends before a time or LSN target; the newest otherwise
+   */
+  readonly backupName?: string;
+
+  /**
+   * Automatic mode: delete the data directory moved aside once the restore is written.
+   * @default false
+   */
+  readonly deleteOldData?: boolean;
+
+  /**
+   * Automatic mode, target `latest`: accept a WAL archive with a gap (history truncated at the gap).
+   * @default false
+   */
+  readonly allowTruncatedHistory?: boolean;
+}
+
+/**
+ * Options of the composite beyond the ManagementPlane parameters: the image, names of consumed objects, overrides of
+ * the created names, and an optional restore.
+ */
+export interface EmbeddedPostgresPitrOptions {
+  /**
+   * The PostgreSQL image of the database pods; the backup and restore pods use it too.
+   * @default 'postgres:15-alpine'
+   */
+  readonly postgresImage?: string;
+
+  /**
+   * Adds the restore helper pod and the recovery ConfigMap for this target.
+   * @default - no restore objects
+   */
+  readonly recoveryTarget?: RecoveryTarget;
+
+  /**
+   * How the restore is set up, when `recoveryTarget` is given.
+   * @default - promote, manual restore helper
+   */
+  readonly restore?: RestoreOptions;
+
+  /**
+   * Name of the WAL archive PVC.
+   * @default - `{name}-postgres-wal-archive`
+   */
+  readonly walArchiveClaimName?: string;
+
+  /**
+   * Name of the backup PVC.
+   * @default - `{name}-backup`
+   */
+  readonly backupClaimName?: string;
+
+  /**
+   * Name of the backup CronJob.
+   * @default - `backup-{name}-postgres`
+   */
+  readonly backupCronJobName?: string;
+
+  /**
+   * Name of the scripts ConfigMap.
+   * @default - `{name}-postgres-pitr-scripts`
+   */
+  readonly scriptsConfigMapName?: string;
+
+  /**
+   * Name of the recovery ConfigMap.
+   * @default - `{name}-postgres-recovery`
+   */
+  readonly recoveryConfigMapName?: string;
+
+  /**
+   * Name of the restore helper pod.
+   * @default 'postgres-restore'
+   */
+  readonly restorePodName?: string;
+
+  /**
+   * Claim of the primary's data volume (consumed).
+   * @default - `postgres-db-{name}-postgres-1-0`
+   */
+  readonly dataClaimName?: string;
+
+  /**
+   * TLS Secret of the server (consumed).
+   * @default - `{name}-postgres-certs`
+   */
+  readonly tlsSecretName?: string;
+
+  /**
+   * ServiceAccount of the restore pod (consumed).
+   * @default - `{name}-kubegres`
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * Secret with the password of the backup role (consumed).
+   * @default 'postgres-credentials'
+   */
+  readonly credentialsSecretName?: string;
+
+  /**
+   * Key of the password in the credentials Secret.
+   * @default 'embedded-postgres-password'
+   */
+  readonly credentialsSecretKey?: string;
+
+  /**
+   * Host of the primary (its Service).
+   * @default - `{name}-postgres`
+   */
+  readonly host?: string;
+
+  /**
+   * Port of the primary.
+   * @default 5432
+   */
+  readonly port?: number;
+
+  /**
+   * Role the backup job connects as.
+   * @default - `{name}`
+   */
+  readonly user?: string;
+}
+
+/**
+ * The ManagementPlane parameters (`spec.dataStore.embeddedPostgres`), with the same names and string forms.
+ */
+export interface EmbeddedPostgresPitrProps extends EmbeddedPostgresPitrOptions {
+  /**
+   * Deployment name; it prefixes every object (reference: `tsb`).
+   */
+  readonly name: string;
+
+  /**
+   * PostgreSQL instances (primary and replicas).
+   * @default 3
+   */
+  readonly replicas?: number;
+
+  /**
+   * Size of the WAL archive PVC, such as `10Gi`.
+   */
+  readonly walArchiveStorageSize: string;
+
+  /**
+   * Storage class of the WAL archive PVC.
+   * @default 'standard'
+   */
+  readonly walArchiveStorageClassName?: string;
+
+  /**
+   * Access mode of the WAL archive PVC.
+   * @default 'ReadWriteOnce'
+   */
+  readonly walArchiveStorageAccessMode?: string;
+
+  /**
+   * Size of the backup PVC, such as `50Gi`.
+   */
+  readonly backupStorageSize: string;
+
+  /**
+   * Storage class of the backup PVC.
+   * @default 'standard'
+   */
+  readonly backupStorageClassName?: string;
+
+  /**
+   * Access mode of the backup PVC.
+   * @default 'ReadWriteOnce'
+   */
+  readonly backupStorageAccessMode?: string;
+
+  /**
+   * Cron schedule of base backups (five fields).
+   * @default '0 2 * * *'
+   */
+  readonly backupCronSchedule?: string;
+
+  /**
+   * How long base backups are kept, in seconds with an `s` suffix.
+   * @default '432000s' - 5 days
+   */
+  readonly backupCleanupRetention?: string;
+}
+
+const MANAGEMENT_PLANE_KEYS = ['name', 'replicas', 'walArchiveStorageSize', 'walArchiveStorageClassName', 'walArchiveStorageAccessMode',
+  'backupStorageSize', 'backupStorageClassName', 'backupStorageAccessMode', 'backupCronSchedule', 'backupCleanupRetention'];
+
+/**
+ * Point-in-Time Recovery for the embedded PostgreSQL of a ManagementPlane: the scripts ConfigMap, the WAL archive,
+ * the base backup CronJob and, on request, the recovery ConfigMap and the restore helper pod, named as the reference
+ * design names them.
+ */
+export class EmbeddedPostgresPitr extends Construct {
+  /**
+   * Builds the composite from a parsed ManagementPlane object (`spec.dataStore.embeddedPostgres`).
+   *
+   * @param manifest the ManagementPlane, as parsed from YAML or JSON
+   * @param options the library's own options (image, names, restore)
+   */
+  public static fromManagementPlane(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
+    const ep = manifest?.spec?.dataStore?.embeddedPostgres;
+    if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
+      throw new Error(`The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
+        + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
+    }
+    const params: { [key: string]: any } = {};
+    for (const key of MANAGEMENT_PLANE_KEYS) {
+      if (ep[key] !== undefined && ep[key] !== null) {
+        params[key] = ep[key];
+      }
+    }
+    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params } as EmbeddedPostgresPitrProps);
+  }
+
+  /** Deployment name. */
+  public readonly name: string;
+  /** PostgreSQL instances. */
+  public readonly replicas: number;
+  /** The PostgreSQL image. */
+  public readonly postgresImage: string;
+  /** The scripts ConfigMap. */
+  public readonly scripts: PitrScripts;
+  /** The WAL archive. */
+  public readonly walArchive: WalArchive;
+  /** The base backups. */
+  public readonly baseBackup: BaseBackupCronJob;
+  /** The recovery settings, once a restore is added. */
+  public recoveryConfig?: RecoveryConfig;
+  /** The restore helper, once a restore is added. */
+  public restoreHelper?: RestoreHelperPod;
+
+  private readonly options: EmbeddedPostgresPitrOptions;
+
+  constructor(scope: Construct, id: string, props: EmbeddedPostgresPitrProps) {
+    super(scope, id);
+    if (props === undefined || props === null || typeof props !== 'object') {
+      throw new Error(`EmbeddedPostgresPitr needs props with the ManagementPlane parameters, got ${show(props)}`);
+    }
+    for (const key of ['name', 'walArchiveStorageSize', 'backupStorageSize'] as const) {
+      if (props[key] === undefined || props[key] === null || props[key] === '') {
+        throw new Error(`'${key}' is required and has no default (the ManagementPlane's spec.dataStore.embeddedPostgres.${key}). `
+          + `Set it, for example ${key === 'name' ? 'name: tsb' : `${key}: ${key.startsWith('wal') ? '10Gi' : '50Gi'}`}`);
+      }
+    }
+    for (const key of ['name', 'walArchiveStorageSize', 'walArchiveStorageClassName', 'walArchiveStorageAccessMode', 'backupStorageSize',
+      'backupStorageClassName', 'backupStorageAccessMode', 'backupCronSchedule', 'backupCleanupRetention'] as const) {
+      if (props[key] !== undefined && typeof props[key] !== 'string') {
+        invalid(key, props[key], 'must be a string', 'Write it as in the ManagementPlane YAML');
+      }
+    }
+    // The name prefixes objects such as `backup-{name}-postgres` (a CronJob name of at most 52 characters).
+    this.name = checkObjectName('name', props.name, 36);
+    this.replicas = checkPositiveInteger('replicas', props.replicas ?? 3);
+    this.postgresImage = checkImage('postgresImage', props.postgresImage ?? DEFAULT_POSTGRES_IMAGE);
+    this.options = props;
+    const walAccessMode = parseAccessMode('walArchiveStorageAccessMode', props.walArchiveStorageAccessMode ?? 'ReadWriteOnce');
+
+    this.scripts = new PitrScripts(this, 'Scripts', {
+      deploymentName: this.name,
+      configMapName: props.scriptsConfigMapName,
+    });
+    this.walArchive = new WalArchive(this, 'WalArchive', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      storage: parseSize('walArchiveStorageSize', props.walArchiveStorageSize),
+      storageClassName: props.walArchiveStorageClassName ?? 'standard',
+      accessMode: walAccessMode,
+      claimName: props.walArchiveClaimName,
+    });
+    this.baseBackup = new BaseBackupCronJob(this, 'BaseBackup', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      storage: parseSize('backupStorageSize', props.backupStorageSize),
+      storageClassName: props.backupStorageClassName ?? 'standard',
+      accessMode: parseAccessMode('backupStorageAccessMode', props.backupStorageAccessMode ?? 'ReadWriteOnce'),
+      claimName: props.backupClaimName,
+      cronJobName: props.backupCronJobName,
+      schedule: parseCron('backupCronSchedule', props.backupCronSchedule ?? '0 2 * * *'),
+      retention: parseSeconds('backupCleanupRetention', props.backupCleanupRetention ?? '432000s'),
+      walArchive: this.walArchive,
+      image: this.postgresImage,
+      host: props.host,
+      port: props.port,
+      user: props.user,
+      passwordSecret: props.credentialsSecretName !== undefined
+        ? kplus.Secret.fromSecretName(this, 'Credentials', checkObjectName('credentialsSecretName', props.credentialsSecretName))
+        : undefined,
+      passwordKey: props.credentialsSecretKey,
+    });
+
+    if (this.replicas > 1 && walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+      warn(this, `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
+        + 'mounted into every database pod attaches to one node only, so pods on other nodes cannot start. '
+        + 'Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node.');
+    }
+    this.checkRetentionAgainstSchedule();
+
+    if (props.recoveryTarget) {
+      this.addRestore(props.recoveryTarget, props.restore);
+    } else if (props.restore) {
+      throw new Error('\'restore\' was given without \'recoveryTarget\'. Set recoveryTarget (RecoveryTarget.latest() for the end of the archive)');
+    }
+  }
+
+  /**
+   * Adds the recovery ConfigMap (`{name}-postgres-recovery`) and the restore helper pod (`postgres-restore`) for a target.
+   * A chart holds one restore.
+   */
+  public addRestore(target: RecoveryTarget, options: RestoreOptions = {}): RestoreHelperPod {
+    if (this.restoreHelper) {
+      throw new Error(`A restore is already set up (target ${this.recoveryConfig!.target}); a deployment has one restore helper. `
+        + 'Synthesize another chart for another target');
+    }
+    this.recoveryConfig = new RecoveryConfig(this, 'Recovery', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      target,
+      action: options.action,
+      inclusive: options.inclusive,
+      timeline: options.timeline,
+      walArchiveMountPath: this.walArchive.mountPath,
+      configMapName: this.options.recoveryConfigMapName,
+    });
+    this.restoreHelper = new RestoreHelperPod(this, 'RestoreHelper', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      recoveryConfig: this.recoveryConfig,
+      mode: options.mode,
+      backupName: options.backupName,
+      deleteOldData: options.deleteOldData,
+      allowTruncatedHistory: options.allowTruncatedHistory,
+      podName: this.options.restorePodName,
+      image: this.postgresImage,
+      dataClaimName: this.options.dataClaimName,
+      backupClaimName: this.baseBackup.claimName,
+      walArchiveClaimName: this.walArchive.claimName,
+      backupNamePrefix: this.baseBackup.backupNamePrefix,
+      tlsSecretName: this.options.tlsSecretName,
+      serviceAccountName: this.options.serviceAccountName,
+    });
+    return this.restoreHelper;
+  }
+
+  /** The synth-time warnings of this deployment. */
+  public get warnings(): string[] {
+    return warningsOf(this);
+  }
+
+  /** Warns when the retention is shorter than the interval between backups of a simple schedule. */
+  private checkRetentionAgainstSchedule(): void {
+    const fields = this.baseBackup.schedule.expressionString.split(' ');
+    const interval = cronIntervalSeconds(fields);
+    const retention = this.baseBackup.retention.toSeconds();
+    if (interval !== undefined && retention < interval) {
+      warn(this, `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
+        + `'${this.baseBackup.schedule.expressionString}', so at most one backup is kept and the recoverable window starts at the newest backup. `
+        + `Use a retention of at least ${interval}s (better several intervals).`);
+    }
+  }
+}
+
+/** The interval of simple schedules (every n minutes, hourly, daily, weekly); undefined when irregular. */
+function cronIntervalSeconds([minute, hour, day, month, weekDay]: string[]): number | undefined {
+  const fixed = (f: string) => /^\d+$/.test(f);
+  const step = (f: string) => /^\*\/(\d+)$/.exec(f)?.[1];
+  if (month !== '*' || (day !== '*' && day !== '?')) {
+    return undefined;
+  }
+  if (fixed(minute) && fixed(hour) && (weekDay === '*' || weekDay === '?')) {
+    return 86400;
+  }
+  if (fixed(minute) && fixed(hour) && fixed(weekDay)) {
+    return 7 * 86400;
+  }
+  if (weekDay !== '*' && weekDay !== '?') {
+    return undefined;
+  }
+  if (fixed(minute) && hour === '*') {
+    return 3600;
+  }
+  if (fixed(minute) && step(hour)) {
+    return Number(step(hour)) * 3600;
+  }
+  if (minute === '*' && hour === '*') {
+    return 60;
+  }
+  if (step(minute) && hour === '*') {
+    return Number(step(minute)) * 60;
+  }
+  return undefined;
+}

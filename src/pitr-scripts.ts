@@ -1,0 +1,126 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkObjectName, checkPath } from './validate';
+
+/**
+ * The shell scripts the library ships. Each is a real `.sh` file in the package (`lib/scripts/`), read from
+ * environment variables that default to the in-cluster paths.
+ */
+export enum PitrScript {
+  /** `archive_command`: copies a WAL segment into the archive (temporary name, fsync, rename; never overwrites). */
+  ARCHIVE_WAL = 'archive-wal.sh',
+  /** `restore_command`: copies a segment back from the archive; non-zero when it is not there. */
+  RESTORE_WAL = 'restore-wal.sh',
+  /** The base backup CronJob: `pg_basebackup`, verification, retention. */
+  BASE_BACKUP = 'base-backup.sh',
+  /** The automatic data-directory restore of the restore helper. */
+  RESTORE_DATA = 'restore-data.sh',
+  /** The recoverable-window report. */
+  RECOVERY_WINDOW = 'recovery-window.sh',
+  /** Creates a named restore point. */
+  CREATE_RESTORE_POINT = 'create-restore-point.sh',
+}
+
+/**
+ * Paths inside the containers (SPEC section 3). They are the defaults of every construct's path props.
+ */
+export class PitrPaths {
+  /** Where the WAL archive volume is mounted. */
+  public static readonly WAL_ARCHIVE = '/var/lib/postgresql/wal-archive';
+  /** Where the backup volume is mounted. */
+  public static readonly BACKUP = '/var/lib/backup';
+  /** Where the data volume is mounted. */
+  public static readonly DATA = '/var/lib/postgresql/data';
+  /** PGDATA inside the data volume. */
+  public static readonly PGDATA = '/var/lib/postgresql/data/pgdata';
+  /** Where the TLS Secret is mounted (read-only, mode 0600). */
+  public static readonly TLS = '/var/lib/postgresql/data/tls';
+  /** Where the scripts ConfigMap is mounted. */
+  public static readonly SCRIPTS = '/opt/pitr/scripts';
+  /** Where the recovery ConfigMap is mounted in the restore helper. */
+  public static readonly RECOVERY = '/etc/pitr/recovery';
+
+  private constructor() {
+  }
+}
+
+/**
+ * Props of `PitrScripts`.
+ */
+export interface PitrScriptsProps {
+  /**
+   * The deployment name (the ManagementPlane's `name`, e.g. `tsb`); it prefixes the ConfigMap's name.
+   */
+  readonly deploymentName: string;
+
+  /**
+   * Name of the scripts ConfigMap.
+   * @default - `{deploymentName}-postgres-pitr-scripts`
+   */
+  readonly configMapName?: string;
+
+  /**
+   * Where the scripts are mounted in the containers that run them.
+   * @default '/opt/pitr/scripts'
+   */
+  readonly mountPath?: string;
+}
+
+/**
+ * The scripts ConfigMap (`{name}-postgres-pitr-scripts`): every `.sh` of the library, mounted read-only into the
+ * database pods (for `archive_command` and `restore_command`), the backup CronJob and the restore helper.
+ */
+export class PitrScripts extends Construct {
+  /**
+   * The exact text of one of the shipped scripts.
+   */
+  public static source(script: PitrScript): string {
+    return fs.readFileSync(path.join(__dirname, 'scripts', script), 'utf8');
+  }
+
+  /** Name of the ConfigMap. */
+  public readonly configMapName: string;
+  /** Where the scripts are mounted. */
+  public readonly mountPath: string;
+  /** The ConfigMap. */
+  public readonly configMap: kplus.ConfigMap;
+
+  constructor(scope: Construct, id: string, props: PitrScriptsProps) {
+    super(scope, id);
+    checkObjectName('deploymentName', props.deploymentName);
+    this.configMapName = checkObjectName('configMapName', props.configMapName ?? `${props.deploymentName}-postgres-pitr-scripts`);
+    this.mountPath = checkPath('mountPath', props.mountPath ?? PitrPaths.SCRIPTS);
+
+    const data: Record<string, string> = {};
+    for (const script of Object.values(PitrScript)) {
+      data[script] = PitrScripts.source(script);
+    }
+    this.configMap = new kplus.ConfigMap(this, 'Resource', {
+      metadata: { name: this.configMapName },
+      data,
+    });
+  }
+
+  /** The command that runs a script: `['/bin/sh', '<mountPath>/<script>']`. */
+  public command(script: PitrScript): string[] {
+    return ['/bin/sh', this.pathOf(script)];
+  }
+
+  /** The path of a script inside the containers. */
+  public pathOf(script: PitrScript): string {
+    return `${this.mountPath}/${script}`;
+  }
+
+  /** Mounts the scripts read-only into a container (volume name `pitr-scripts`). */
+  public mount(container: kplus.Container): void {
+    container.mount(this.mountPath, this.volume(), { readOnly: true });
+  }
+
+  /** A volume of the scripts ConfigMap, files mode 0555. One per scope that asks. */
+  public volume(): kplus.Volume {
+    const existing = this.node.tryFindChild('Volume') as kplus.Volume | undefined;
+    return existing ?? kplus.Volume.fromConfigMap(this, 'Volume', this.configMap, { name: 'pitr-scripts', defaultMode: 0o555 });
+  }
+}

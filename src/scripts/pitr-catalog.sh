@@ -1,0 +1,126 @@
+#!/bin/sh
+# pitr-catalog.sh: helper shared by base-backup.sh, restore-data.sh and recovery-window.sh. Lists
+# the complete base backups and the gaps of the WAL archive. Prints machine-readable lines on
+# stdout; changes nothing.
+#
+# Usage:
+#   pitr-catalog.sh backups
+#       One line per complete backup, oldest end first:
+#       <end_epoch> <name> <start_epoch> <start_time> <end_time> <start_lsn> <end_lsn> <timeline> <start_wal>
+#       A complete backup is a folder ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS with a
+#       pitr_backup_info file; anything else (temporary folders, other prefixes) is ignored.
+#   pitr-catalog.sh gaps <start_wal> [<extra names file>]
+#       Checks that the WAL segment numbers present (any timeline) from <start_wal> onward are
+#       contiguous. Segments are the 24-hex names in WAL_ARCHIVE_DIR plus the names listed in the
+#       optional file (e.g. the content of a backup's pg_wal.tar.gz). Prints:
+#         count <number of segments from start_wal on>
+#         first <name>            (lowest segment present from start_wal on; absent if none)
+#         last <name>             (highest segment present)
+#         gap <first missing> <last missing> <number missing>   (zero or more lines)
+#
+# Environment:
+#   BACKUP_DIR          /var/lib/backup
+#   BACKUP_NAME_PREFIX  postgres-base-backup
+#   WAL_ARCHIVE_DIR     /var/lib/postgresql/wal-archive
+#   WAL_SEGMENT_SIZE    16777216 (bytes; sets how many segments one "xlogid" holds)
+# Exit codes: 0 success (gaps are reported, not failures); 1 bad usage or unreadable folder.
+set -eu
+
+me='pitr-catalog.sh'
+BACKUP_DIR="${BACKUP_DIR:-/var/lib/backup}"
+BACKUP_NAME_PREFIX="${BACKUP_NAME_PREFIX:-postgres-base-backup}"
+WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
+WAL_SEGMENT_SIZE="${WAL_SEGMENT_SIZE:-16777216}"
+
+fail() { printf '%s: ERROR: %s\n' "$me" "$*" >&2; exit 1; }
+warn() { printf '%s: WARNING: %s\n' "$me" "$*" >&2; }
+
+is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
+is_wal_name() {
+  case "$1" in
+    [0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F]) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+list_backups() {
+  [ -d "$BACKUP_DIR" ] || fail "backup folder '$BACKUP_DIR' does not exist"
+  for d in "$BACKUP_DIR/$BACKUP_NAME_PREFIX"-*; do
+    [ -f "$d/pitr_backup_info" ] || continue
+    case "${d##*/}" in
+      "$BACKUP_NAME_PREFIX"-[0-9][0-9]_[0-9][0-9]_[0-9][0-9][0-9][0-9]_[0-9][0-9]_[0-9][0-9]_[0-9][0-9]) ;;
+      *) continue ;;
+    esac
+    line=$(awk -F '=' -v n="${d##*/}" '
+      { k = $1; sub(/^[^=]*=/, ""); v[k] = $0 }
+      END {
+        split("end_epoch start_epoch start_time end_time start_lsn end_lsn timeline start_wal", keys, " ")
+        out = v["end_epoch"] " " n
+        for (i = 2; i <= 8; i++) {
+          if (v[keys[i]] == "" || v[keys[i]] ~ /[ \t]/) exit 1
+          out = out " " v[keys[i]]
+        }
+        print out
+      }' "$d/pitr_backup_info") || { warn "ignoring ${d##*/}: incomplete pitr_backup_info"; continue; }
+    e=${line%% *}
+    is_uint "$e" || { warn "ignoring ${d##*/}: bad end_epoch"; continue; }
+    printf '%s\n' "$line"
+  done | sort -n -k 1,1 -k 2,2
+}
+
+wal_gaps() {
+  start=$1
+  extra=${2:-}
+  is_wal_name "$start" || fail "'$start' is not a WAL segment name"
+  is_uint "$WAL_SEGMENT_SIZE" || fail "WAL_SEGMENT_SIZE must be a number of bytes"
+  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
+  [ -z "$extra" ] || [ -r "$extra" ] || fail "cannot read '$extra'"
+  # ls -A lists names only, one a line; awk parses hex itself (no strtonum in POSIX awk).
+  {
+    ls -A "$WAL_ARCHIVE_DIR" || fail "cannot list '$WAL_ARCHIVE_DIR'"
+    if [ -n "$extra" ]; then sed 's|^.*/||' "$extra"; fi
+  } | awk -v start="$start" -v segsize="$WAL_SEGMENT_SIZE" '
+    function hex(s,   i, v) {
+      v = 0
+      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789ABCDEF", substr(s, i, 1)) - 1
+      return v
+    }
+    function segno(n) { return hex(substr(n, 9, 8)) * per + hex(substr(n, 17, 8)) }
+    function name(tli, s) { return sprintf("%08X%08X%08X", tli, int(s / per), s % per) }
+    BEGIN { per = 4294967296 / segsize; first = segno(start); max = -1 }
+    length($0) == 24 && $0 !~ /[^0-9A-F]/ {
+      s = segno($0); if (s < first) next
+      t = hex(substr($0, 1, 8))
+      if (!(s in tli) || t > tli[s]) tli[s] = t
+      if (s > max) max = s
+    }
+    END {
+      if (max < 0) { print "count 0"; exit }
+      n = 0; lo = -1; ingap = 0; prev_tli = hex(substr(start, 1, 8)); gaps = ""
+      for (s = first; s <= max; s++) {
+        if (s in tli) {
+          n++
+          if (lo < 0) lo = s
+          if (ingap) {
+            gaps = gaps "gap " name(prev_tli, gap_from) " " name(prev_tli, s - 1) " " (s - gap_from) "\n"
+            ingap = 0
+          }
+          prev_tli = tli[s]
+        } else if (!ingap) { ingap = 1; gap_from = s }
+      }
+      print "count " n
+      print "first " name(tli[lo], lo)
+      print "last " name(tli[max], max)
+      printf "%s", gaps
+    }'
+}
+
+[ "$#" -ge 1 ] || fail "usage: $me backups | gaps <start_wal> [<extra names file>]"
+case "$1" in
+  backups) list_backups ;;
+  gaps)
+    [ "$#" -ge 2 ] || fail "usage: $me gaps <start_wal> [<extra names file>]"
+    wal_gaps "$2" "${3:-}"
+    ;;
+  *) fail "unknown command '$1'" ;;
+esac

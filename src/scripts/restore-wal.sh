@@ -1,0 +1,53 @@
+#!/bin/sh
+# restore-wal.sh: PostgreSQL restore_command. Copies one archived WAL file back for recovery.
+#
+# Usage (recovery settings; the working directory is the data directory):
+#   restore_command = '/bin/sh /opt/pitr/scripts/restore-wal.sh "%f" "%p"'
+#
+# Environment:
+#   WAL_ARCHIVE_DIR  archive folder (default /var/lib/postgresql/wal-archive)
+#
+# Behaviour: copies WAL_ARCHIVE_DIR/%f to a temporary name next to %p, then renames it to %p, so
+# %p never holds a partial file.
+# Exit codes: 0 restored; 1 the file is not in the archive (normal: PostgreSQL asks for files
+# that do not exist, e.g. the next timeline's history file) or the copy failed. Never above 125,
+# which would abort the server's startup.
+set -eu
+
+me='restore-wal.sh'
+WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
+
+log() { printf '%s: %s\n' "$me" "$*" >&2; }
+fail() { log "ERROR: $*"; exit 1; }
+
+tmp=''
+cleanup() {
+  if [ -n "$tmp" ]; then rm -f -- "$tmp" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
+
+[ "$#" -eq 2 ] || fail "usage: $me <file name (%f)> <destination path (%p)>"
+name=$1
+dest=$2
+case "$name" in
+  '' | */* | .*) fail "invalid WAL file name '$name'" ;;
+esac
+[ -n "$dest" ] || fail "empty destination path"
+
+src="$WAL_ARCHIVE_DIR/$name"
+if [ ! -f "$src" ]; then
+  # Not an error for PostgreSQL: it probes for files that may not exist. One quiet line only.
+  log "$name not in archive"
+  exit 1
+fi
+
+case "$dest" in
+  */*) dest_dir=${dest%/*} ;;
+  *) dest_dir=. ;;
+esac
+tmp="$dest_dir/.restore-wal.$name.$$.tmp"
+cp -- "$src" "$tmp" || fail "copy of '$src' to '$tmp' failed"
+mv -f -- "$tmp" "$dest" || fail "rename of '$tmp' to '$dest' failed"
+tmp=''
+log "restored $name"

@@ -1,0 +1,145 @@
+/**
+ * A drill cluster: a primary PostgreSQL 15 running the synthesized archiving settings, the synthesized scripts, a WAL
+ * archive and a backup folder in temporary folders, and helpers to back up and to restore with the synthesized
+ * restore helper's environment.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { RecoveryTarget, RestoreOptions } from '../../src';
+import { DRILL_PASSWORD, freePort, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, runOk, Synthesized, tempDir, waitFor, writePg } from './harness';
+
+/** The result of one restore. */
+export interface Restore {
+  readonly result: RunResult;
+  readonly pgdata: string;
+  readonly dir: string;
+  readonly server: PgServer;
+  readonly settings: string;
+}
+
+export class DrillCluster {
+  /** Builds the folders, writes the synthesized scripts and starts the primary with the synthesized archiving settings. */
+  public static async create(name: string): Promise<DrillCluster> {
+    requirePostgres();
+    const root = tempDir(name);
+    const paths: PathMap = {
+      scripts: path.join(root, 'scripts'),
+      walArchive: mkdirPg(path.join(root, 'wal-archive')),
+      backup: mkdirPg(path.join(root, 'backup')),
+    };
+    const synth = Synthesized.example();
+    synth.writeScripts(paths.scripts);
+    const primary = new PgServer(path.join(mkdirPg(path.join(root, 'primary')), 'pgdata'), await freePort(), { WAL_ARCHIVE_DIR: paths.walArchive });
+    primary.initdb();
+    const archiving = synth.get('ConfigMap', 'tsb-postgres-archiving').data['archiving.conf'];
+    primary.appendConf(archiving.split('/opt/pitr/scripts').join(paths.scripts));
+    primary.start();
+    primary.sql(`CREATE ROLE tsb LOGIN REPLICATION PASSWORD '${DRILL_PASSWORD.replace(/'/g, '\'\'')}'`);
+    primary.sql('CREATE TABLE markers (tag text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
+    return new DrillCluster(root, paths, synth, primary, archiving);
+  }
+
+  private restores = 0;
+
+  private constructor(
+    public readonly root: string,
+    public readonly paths: PathMap,
+    public readonly synth: Synthesized,
+    public readonly primary: PgServer,
+    /** The synthesized archiving settings, as the ConfigMap holds them (unmapped). */
+    public readonly archivingConf: string) {
+  }
+
+  /** The backup CronJob's environment from the manifest, paths mapped, host and port pointed at the drill's primary. */
+  public backupEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return this.synth.envOf('CronJob', 'backup-tsb-postgres', this.paths, { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port), ...extra });
+  }
+
+  /** Runs the CronJob's command (`/bin/sh <scripts>/base-backup.sh`) with its environment. */
+  public backup(extra: Record<string, string> = {}): RunResult {
+    const command: string[] = this.synth.container('CronJob', 'backup-tsb-postgres').command;
+    return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], this.backupEnv(extra));
+  }
+
+  /** Complete backups in the backup folder (folders named like the reference's), sorted. */
+  public backups(): string[] {
+    return fs.readdirSync(this.paths.backup).filter(f => /^tsb-postgres-base-backup-\d{2}_\d{2}_\d{4}_\d{2}_\d{2}_\d{2}$/.test(f)).sort();
+  }
+
+  /** Inserts a marker row (its own transaction) and returns its xid. */
+  public mark(tag: string): string {
+    return this.primary.sql(`INSERT INTO markers(tag) VALUES ('${tag}') RETURNING txid_current()`).split('\n')[0];
+  }
+
+  /** Switches WAL and waits until the segment is in the archive. */
+  public async switchAndArchive(): Promise<string> {
+    const segment = this.primary.sql('SELECT pg_walfile_name(pg_switch_wal())');
+    await waitFor(`archiving of ${segment}`, () => fs.existsSync(path.join(this.paths.walArchive, segment)) ? true : undefined);
+    return segment;
+  }
+
+  /** The WAL segments in the archive, sorted. */
+  public archivedSegments(): string[] {
+    return fs.readdirSync(this.paths.walArchive).filter(f => /^[0-9A-F]{24}$/.test(f)).sort();
+  }
+
+  /**
+   * Restores into a fresh data directory with the synthesized restore helper's environment and recovery ConfigMap,
+   * running its command (`restore-data.sh`). The directory first holds an "old" data directory with a marker file, so
+   * that the drill can see it kept aside.
+   */
+  public restore(target: RecoveryTarget, options: RestoreOptions = {}, extraEnv: Record<string, string> = {}): Restore {
+    const synth = Synthesized.restore(target, options);
+    const settings = synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'].split('/opt/pitr/scripts').join(this.paths.scripts);
+    const dir = mkdirPg(path.join(this.root, `restore-${++this.restores}`));
+    const pgdata = mkdirPg(path.join(dir, 'pgdata'));
+    writePg(path.join(pgdata, 'OLD_DATA_MARKER'), 'the data directory before the restore\n');
+    mkdirPg(path.join(dir, 'recovery'), 0o755);
+    writePg(path.join(dir, 'recovery', 'recovery.conf'), settings, 0o644);
+    const env = synth.envOf('Pod', 'postgres-restore', this.paths, {
+      PGDATA: pgdata,
+      RECOVERY_SETTINGS_FILE: path.join(dir, 'recovery', 'recovery.conf'),
+      ...extraEnv,
+    });
+    const command: string[] = synth.container('Pod', 'postgres-restore').command;
+    const result = run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], env);
+    // The restored server reads the shared archive but must not archive into it (a test timeline there would be
+    // followed by later restores): archive_mode is off for drill restores.
+    const server = new PgServer(pgdata, 0, { WAL_ARCHIVE_DIR: this.paths.walArchive });
+    return { result, pgdata, dir, server, settings };
+  }
+
+  /** Starts a restored server on a free port. */
+  public async startRestored(r: Restore, allowFail = false): Promise<PgServer> {
+    const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: this.paths.walArchive });
+    server.start(['-c', 'archive_mode=off'], allowFail);
+    return server;
+  }
+
+  /** Stops every server and removes the folders. */
+  public destroy(servers: PgServer[] = []): void {
+    for (const s of [this.primary, ...servers]) {
+      if (s.running()) {
+        s.stop('immediate');
+      }
+    }
+    if (!process.env.PITR_DRILL_KEEP) {
+      fs.rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+
+  /** Reads pg_waldump of the archive for a transaction's commit record and returns its timestamp (UTC). */
+  public commitTime(xid: string): string {
+    for (const seg of this.archivedSegments().reverse()) {
+      // pg_waldump exits non-zero at the end of the last valid record; its output up to there is what we read.
+      const r = run('pg_waldump', ['-p', this.paths.walArchive, '-r', 'Transaction', seg, seg]);
+      const line = r.stdout.split('\n').find(l => new RegExp(`tx:\\s+${xid},`).test(l) && /desc: COMMIT/.test(l));
+      if (line) {
+        return /desc: COMMIT (\S+ \S+ UTC)/.exec(line)![1];
+      }
+    }
+    throw new Error(`no commit record of xid ${xid} in the archive`);
+  }
+}
+
+export { runOk };
