@@ -10,13 +10,16 @@ import { EmbeddedPostgresPitr, RecoveryTarget, RestoreMode, RestoreOptions } fro
 /** The reference design's ManagementPlane, parsed from managementplane.yaml. */
 export const managementPlane = yaml.parse(fs.readFileSync(path.join(__dirname, 'managementplane.yaml'), 'utf8'));
 
-/** The always-on objects: WAL archive, base backups, scripts. Applied once, kept applied. */
+/**
+ * The always-on objects, applied once and kept applied: the Kubegres database with archiving enabled, the WAL archive,
+ * the base backups and the scripts.
+ */
 export class PitrChart extends Chart {
   public readonly pitr: EmbeddedPostgresPitr;
 
   constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, props);
-    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane);
+    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane, { kubegres: {} });
   }
 }
 
@@ -25,21 +28,18 @@ export class PitrChart extends Chart {
  * after the database is scaled down (see README, "Restore walkthrough").
  */
 export class RestoreChart extends Chart {
-  public readonly pitr: EmbeddedPostgresPitr;
-
-  constructor(scope: Construct, id: string, props: ChartProps & { target?: RecoveryTarget; restore?: RestoreOptions }) {
+  constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr; target?: RecoveryTarget; restore?: RestoreOptions }) {
     super(scope, id, props);
-    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane);
-    this.pitr.addRestore(props.target ?? RecoveryTarget.time('2024-12-04T14:35:00Z'), { mode: RestoreMode.AUTOMATIC, ...props.restore });
+    props.pitr.addRestore(props.target ?? RecoveryTarget.time('2024-12-04T14:35:00Z'), { mode: RestoreMode.AUTOMATIC, ...props.restore }, this);
   }
 }
 
 /** The example app: one file per chart in `outdir`. */
-export function buildApp(outdir?: string): App {
+export function buildApp(outdir?: string, target?: RecoveryTarget, restore?: RestoreOptions): App {
   const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir });
   const namespace: string = managementPlane.metadata.namespace;
-  new PitrChart(app, 'pitr', { namespace, disableResourceNameHashes: true });
-  new RestoreChart(app, 'restore', { namespace, disableResourceNameHashes: true });
+  const { pitr } = new PitrChart(app, 'pitr', { namespace, disableResourceNameHashes: true });
+  new RestoreChart(app, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
   return app;
 }
 

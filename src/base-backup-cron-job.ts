@@ -129,7 +129,7 @@ export interface BaseBackupCronJobProps {
 
   /**
    * Resources of the backup container.
-   * @default - requests cpu 100m, memory 256Mi, ephemeral storage 64Mi; limits cpu 1, memory 1Gi, ephemeral storage 1Gi
+   * @default - requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi
    */
   readonly resources?: kplus.ContainerResources;
 

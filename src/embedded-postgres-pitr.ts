@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { PitrScripts } from './pitr-scripts';
+import { KubegresPostgres } from './kubegres-postgres';
 import { DEFAULT_POSTGRES_IMAGE } from './pod-security';
 import { RecoveryConfig } from './recovery-config';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
@@ -58,6 +59,36 @@ export interface RestoreOptions {
 }
 
 /**
+ * The Kubegres side of the deployment, when the library synthesizes it.
+ */
+export interface KubegresOptions {
+  /**
+   * Size of each instance's data volume.
+   * @default '10Gi'
+   */
+  readonly databaseStorageSize?: string;
+
+  /**
+   * Storage class of the data volumes.
+   * @default 'standard'
+   */
+  readonly databaseStorageClassName?: string;
+
+  /**
+   * Key of the superuser's password (`POSTGRES_PASSWORD`) in the credentials Secret.
+   * @default 'embedded-postgres-password'
+   */
+  readonly superUserPasswordKey?: string;
+
+  /**
+   * Key of the `replication` role's password (`POSTGRES_REPLICATION_PASSWORD`) in the credentials Secret; the backup
+   * job connects as `replication` with it.
+   * @default 'embedded-postgres-replication-password'
+   */
+  readonly replicationPasswordKey?: string;
+}
+
+/**
  * Options of the composite beyond the ManagementPlane parameters: the image, names of consumed objects, overrides of
  * the created names, and an optional restore.
  */
@@ -67,6 +98,13 @@ export interface EmbeddedPostgresPitrOptions {
    * @default 'postgres:15-alpine'
    */
   readonly postgresImage?: string;
+
+  /**
+   * Synthesizes the database too: a Kubegres resource (`{name}-postgres`) and its custom config ConfigMap that enables
+   * archiving into the WAL archive. The backup job then connects as Kubegres' `replication` role.
+   * @default - no Kubegres objects: add `walArchive`'s settings, volume and scripts to your own database pods
+   */
+  readonly kubegres?: KubegresOptions;
 
   /**
    * Adds the restore helper pod and the recovery ConfigMap for this target.
@@ -141,8 +179,8 @@ export interface EmbeddedPostgresPitrOptions {
   readonly credentialsSecretName?: string;
 
   /**
-   * Key of the password in the credentials Secret.
-   * @default 'embedded-postgres-password'
+   * Key of the backup role's password in the credentials Secret.
+   * @default - `kubegres.replicationPasswordKey` with `kubegres`, otherwise 'embedded-postgres-password'
    */
   readonly credentialsSecretKey?: string;
 
@@ -159,8 +197,8 @@ export interface EmbeddedPostgresPitrOptions {
   readonly port?: number;
 
   /**
-   * Role the backup job connects as.
-   * @default - `{name}`
+   * Role the backup job connects as; it needs the REPLICATION attribute and a `pg_hba.conf` line for replication.
+   * @default - `replication` with `kubegres`, otherwise `{name}`
    */
   readonly user?: string;
 }
@@ -269,6 +307,8 @@ export class EmbeddedPostgresPitr extends Construct {
   public readonly walArchive: WalArchive;
   /** The base backups. */
   public readonly baseBackup: BaseBackupCronJob;
+  /** The Kubegres resource and its custom config, when `kubegres` is set. */
+  public readonly kubegres?: KubegresPostgres;
   /** The recovery settings, once a restore is added. */
   public recoveryConfig?: RecoveryConfig;
   /** The restore helper, once a restore is added. */
@@ -312,6 +352,24 @@ export class EmbeddedPostgresPitr extends Construct {
       accessMode: walAccessMode,
       claimName: props.walArchiveClaimName,
     });
+    const credentials = props.credentialsSecretName !== undefined
+      ? kplus.Secret.fromSecretName(this, 'Credentials', checkObjectName('credentialsSecretName', props.credentialsSecretName))
+      : undefined;
+    if (props.kubegres) {
+      this.kubegres = new KubegresPostgres(this, 'Kubegres', {
+        deploymentName: this.name,
+        walArchive: this.walArchive,
+        replicas: this.replicas,
+        image: this.postgresImage,
+        port: props.port,
+        databaseStorage: parseSize('kubegres.databaseStorageSize', props.kubegres.databaseStorageSize ?? '10Gi'),
+        databaseStorageClassName: props.kubegres.databaseStorageClassName,
+        databaseUser: props.user,
+        credentialsSecret: credentials,
+        superUserPasswordKey: props.kubegres.superUserPasswordKey,
+        replicationPasswordKey: props.kubegres.replicationPasswordKey,
+      });
+    }
     this.baseBackup = new BaseBackupCronJob(this, 'BaseBackup', {
       deploymentName: this.name,
       scripts: this.scripts,
@@ -326,14 +384,13 @@ export class EmbeddedPostgresPitr extends Construct {
       image: this.postgresImage,
       host: props.host,
       port: props.port,
-      user: props.user,
-      passwordSecret: props.credentialsSecretName !== undefined
-        ? kplus.Secret.fromSecretName(this, 'Credentials', checkObjectName('credentialsSecretName', props.credentialsSecretName))
-        : undefined,
-      passwordKey: props.credentialsSecretKey,
+      user: this.kubegres ? this.kubegres.backupRole : props.user,
+      passwordSecret: credentials,
+      passwordKey: props.credentialsSecretKey ?? this.kubegres?.replicationPasswordKey,
     });
 
-    if (this.replicas > 1 && walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+    // With Kubegres, its construct gives the more specific warning about spec.volume.
+    if (!this.kubegres && this.replicas > 1 && walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
       warn(this, `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
         + 'mounted into every database pod attaches to one node only, so pods on other nodes cannot start. '
         + 'Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node.');
@@ -349,14 +406,20 @@ export class EmbeddedPostgresPitr extends Construct {
 
   /**
    * Adds the recovery ConfigMap (`{name}-postgres-recovery`) and the restore helper pod (`postgres-restore`) for a target.
-   * A chart holds one restore.
+   * A deployment has one restore.
+   *
+   * @param target where recovery stops
+   * @param options how the restore is set up
+   * @param scope where the two objects go: for example a separate chart that is applied only while restoring
+   *   (default: this construct, so the same chart)
    */
-  public addRestore(target: RecoveryTarget, options: RestoreOptions = {}): RestoreHelperPod {
+  public addRestore(target: RecoveryTarget, options: RestoreOptions = {}, scope?: Construct): RestoreHelperPod {
+    const where = scope ?? this;
     if (this.restoreHelper) {
       throw new Error(`A restore is already set up (target ${this.recoveryConfig!.target}); a deployment has one restore helper. `
         + 'Synthesize another chart for another target');
     }
-    this.recoveryConfig = new RecoveryConfig(this, 'Recovery', {
+    this.recoveryConfig = new RecoveryConfig(where, 'Recovery', {
       deploymentName: this.name,
       scripts: this.scripts,
       target,
@@ -366,7 +429,7 @@ export class EmbeddedPostgresPitr extends Construct {
       walArchiveMountPath: this.walArchive.mountPath,
       configMapName: this.options.recoveryConfigMapName,
     });
-    this.restoreHelper = new RestoreHelperPod(this, 'RestoreHelper', {
+    this.restoreHelper = new RestoreHelperPod(where, 'RestoreHelper', {
       deploymentName: this.name,
       scripts: this.scripts,
       recoveryConfig: this.recoveryConfig,

@@ -5,3 +5,4 @@ export * from './recovery-target';
 export * from './recovery-config';
 export * from './restore-helper-pod';
 export * from './embedded-postgres-pitr';
+export * from './kubegres-postgres';

@@ -80,6 +80,11 @@ export class PitrScripts extends Construct {
     return fs.readFileSync(path.join(__dirname, 'scripts', script), 'utf8');
   }
 
+  /** The file names of every shipped script, sorted. */
+  public static files(): string[] {
+    return fs.readdirSync(path.join(__dirname, 'scripts')).filter(f => f.endsWith('.sh')).sort();
+  }
+
   /** Name of the ConfigMap. */
   public readonly configMapName: string;
   /** Where the scripts are mounted. */
@@ -93,9 +98,10 @@ export class PitrScripts extends Construct {
     this.configMapName = checkObjectName('configMapName', props.configMapName ?? `${props.deploymentName}-postgres-pitr-scripts`);
     this.mountPath = checkPath('mountPath', props.mountPath ?? PitrPaths.SCRIPTS);
 
+    // Every .sh of the package, including the helpers the scripts source (such as pitr-catalog.sh), in name order.
     const data: Record<string, string> = {};
-    for (const script of Object.values(PitrScript)) {
-      data[script] = PitrScripts.source(script);
+    for (const file of PitrScripts.files()) {
+      data[file] = fs.readFileSync(path.join(__dirname, 'scripts', file), 'utf8');
     }
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
       metadata: { name: this.configMapName },

@@ -40,7 +40,6 @@ export function defaultResources(): kplus.ContainerResources {
   return {
     cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
     memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
-    ephemeralStorage: { request: Size.mebibytes(64), limit: Size.gibibytes(1) },
   };
 }
 

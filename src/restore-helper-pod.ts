@@ -121,7 +121,7 @@ export interface RestoreHelperPodProps {
 
   /**
    * Resources of the container.
-   * @default - requests cpu 100m, memory 256Mi, ephemeral storage 64Mi; limits cpu 1, memory 1Gi, ephemeral storage 1Gi
+   * @default - requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi
    */
   readonly resources?: kplus.ContainerResources;
 }

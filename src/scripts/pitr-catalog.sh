@@ -9,7 +9,7 @@
 #       <end_epoch> <name> <start_epoch> <start_time> <end_time> <start_lsn> <end_lsn> <timeline> <start_wal>
 #       A complete backup is a folder ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS with a
 #       pitr_backup_info file; anything else (temporary folders, other prefixes) is ignored.
-#   pitr-catalog.sh gaps <start_wal> [<extra names file>]
+#   pitr-catalog.sh gaps <start_wal> [<extra names file, or - for stdin>]
 #       Checks that the WAL segment numbers present (any timeline) from <start_wal> onward are
 #       contiguous. Segments are the 24-hex names in WAL_ARCHIVE_DIR plus the names listed in the
 #       optional file (e.g. the content of a backup's pg_wal.tar.gz). Prints:
@@ -74,7 +74,7 @@ wal_gaps() {
   is_wal_name "$start" || fail "'$start' is not a WAL segment name"
   is_uint "$WAL_SEGMENT_SIZE" || fail "WAL_SEGMENT_SIZE must be a number of bytes"
   [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
-  [ -z "$extra" ] || [ -r "$extra" ] || fail "cannot read '$extra'"
+  [ -z "$extra" ] || [ "$extra" = - ] || [ -r "$extra" ] || fail "cannot read '$extra'"
   # ls -A lists names only, one a line; awk parses hex itself (no strtonum in POSIX awk).
   {
     ls -A "$WAL_ARCHIVE_DIR" || fail "cannot list '$WAL_ARCHIVE_DIR'"

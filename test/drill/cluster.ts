@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RecoveryTarget, RestoreOptions } from '../../src';
-import { DRILL_PASSWORD, freePort, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, runOk, Synthesized, tempDir, waitFor, writePg } from './harness';
+import { DRILL_SECRET, freePort, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, runOk, Synthesized, tempDir, waitFor, writePg } from './harness';
 
 /** The result of one restore. */
 export interface Restore {
@@ -31,12 +31,16 @@ export class DrillCluster {
     synth.writeScripts(paths.scripts);
     const primary = new PgServer(path.join(mkdirPg(path.join(root, 'primary')), 'pgdata'), await freePort(), { WAL_ARCHIVE_DIR: paths.walArchive });
     primary.initdb();
-    const archiving = synth.get('ConfigMap', 'tsb-postgres-archiving').data['archiving.conf'];
-    primary.appendConf(archiving.split('/opt/pitr/scripts').join(paths.scripts));
+    // Exactly the Kubegres custom config's files, the scripts' in-cluster folder mapped to the drill's.
+    const customConfig = synth.get('ConfigMap', 'tsb-postgres').data;
+    primary.writeConf('postgresql.conf', customConfig['postgres.conf'].split('/opt/pitr/scripts').join(paths.scripts));
+    primary.writeConf('pg_hba.conf', customConfig['pg_hba.conf']);
     primary.start();
-    primary.sql(`CREATE ROLE tsb LOGIN REPLICATION PASSWORD '${DRILL_PASSWORD.replace(/'/g, '\'\'')}'`);
+    // What Kubegres' base primary_init_script.sh does on the first start of the primary.
+    const replicationPassword = DRILL_SECRET['embedded-postgres-replication-password'].replace(/'/g, '\'\'');
+    primary.sql(`CREATE ROLE replication WITH REPLICATION PASSWORD '${replicationPassword}' LOGIN`);
     primary.sql('CREATE TABLE markers (tag text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
-    return new DrillCluster(root, paths, synth, primary, archiving);
+    return new DrillCluster(root, paths, synth, primary, customConfig['postgres.conf']);
   }
 
   private restores = 0;
@@ -46,8 +50,8 @@ export class DrillCluster {
     public readonly paths: PathMap,
     public readonly synth: Synthesized,
     public readonly primary: PgServer,
-    /** The synthesized archiving settings, as the ConfigMap holds them (unmapped). */
-    public readonly archivingConf: string) {
+    /** The synthesized postgres.conf, as the ConfigMap holds it (unmapped). */
+    public readonly postgresConf: string) {
   }
 
   /** The backup CronJob's environment from the manifest, paths mapped, host and port pointed at the drill's primary. */
@@ -89,7 +93,7 @@ export class DrillCluster {
    * that the drill can see it kept aside.
    */
   public restore(target: RecoveryTarget, options: RestoreOptions = {}, extraEnv: Record<string, string> = {}): Restore {
-    const synth = Synthesized.restore(target, options);
+    const synth = Synthesized.example(target, options);
     const settings = synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'].split('/opt/pitr/scripts').join(this.paths.scripts);
     const dir = mkdirPg(path.join(this.root, `restore-${++this.restores}`));
     const pgdata = mkdirPg(path.join(dir, 'pgdata'));

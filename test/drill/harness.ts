@@ -10,16 +10,29 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import * as yaml from 'yaml';
-import { buildApp, RestoreChart } from '../../examples/main';
+import { buildApp } from '../../examples/main';
 import { RecoveryTarget, RestoreOptions } from '../../src';
 
 /** Where the PostgreSQL 15 server binaries are (Debian's postgresql-15). */
 export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
-/** The password of the backup role in the drill; it reaches the scripts only through PGPASSWORD, as secretKeyRef does. */
-export const DRILL_PASSWORD = 'drill-Pa55;\'$(touch /tmp/pwned)';
+/**
+ * The drill's credentials Secret `postgres-credentials`: a secretKeyRef in a synthesized manifest resolves to these
+ * values, as the kubelet would resolve it. The values are hostile on purpose: they reach the scripts only through
+ * environment variables and must never be run or printed.
+ */
+export const DRILL_SECRET: Record<string, string> = {
+  'embedded-postgres-password': 'super-Pa55;\'$(touch /tmp/pitr-pwned)',
+  'embedded-postgres-replication-password': 'repl-Pa55"`touch /tmp/pitr-pwned`',
+};
+
+/** The superuser the Kubegres resource creates (`POSTGRES_USER`). */
+export const SUPERUSER = 'tsb';
 
 const IS_ROOT = process.getuid?.() === 0;
+
+// Synth-time warnings are asserted through construct metadata; keep the drill's output readable.
+process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 /**
  * Fails (never skips) when PostgreSQL is missing, saying how to install it. Under CI a missing server is a failure.
@@ -167,16 +180,9 @@ export class Synthesized {
     return new Synthesized(objects);
   }
 
-  /** The example app of `examples/main.ts`. */
-  public static example(): Synthesized {
-    return Synthesized.of(buildApp(fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-synth-'))));
-  }
-
-  /** The example's restore chart for a given target (automatic restore unless `options` say otherwise). */
-  public static restore(target: RecoveryTarget, options: RestoreOptions = {}): Synthesized {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-synth-')) });
-    new RestoreChart(app, 'restore', { namespace: 'tsb', disableResourceNameHashes: true, target, restore: options });
-    return Synthesized.of(app);
+  /** The example app of `examples/main.ts`: its always-on chart and its restore chart (for `target`, when given). */
+  public static example(target?: RecoveryTarget, options: RestoreOptions = {}): Synthesized {
+    return Synthesized.of(buildApp(fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-synth-')), target, options));
   }
 
   private constructor(public readonly objects: any[]) {
@@ -210,7 +216,11 @@ export class Synthesized {
     const env: Record<string, string> = {};
     for (const e of this.container(kind, name).env ?? []) {
       if (e.valueFrom?.secretKeyRef) {
-        env[e.name] = DRILL_PASSWORD;
+        const ref = e.valueFrom.secretKeyRef;
+        if (ref.name !== 'postgres-credentials' || DRILL_SECRET[ref.key] === undefined) {
+          throw new Error(`${kind}/${name} reads secret ${ref.name}/${ref.key}, which the drill's Secret does not have`);
+        }
+        env[e.name] = DRILL_SECRET[ref.key];
       } else {
         env[e.name] = mapPaths(String(e.value), paths);
       }
@@ -237,15 +247,18 @@ export class PgServer {
     this.logFile = `${dataDir}.log`;
   }
 
-  /** initdb with scram for TCP and trust over the drill's own socket. */
+  /** initdb as the official image's entrypoint does it, with the superuser `POSTGRES_USER` and `POSTGRES_PASSWORD`. */
   public initdb(): void {
-    runOk(path.join(PG_BIN, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256',
+    const pwfile = `${this.dataDir}.pw`;
+    writePg(pwfile, `${DRILL_SECRET['embedded-postgres-password']}\n`);
+    runOk(path.join(PG_BIN, 'initdb'), ['-D', this.dataDir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256',
       '--no-instructions', '-E', 'UTF8', '--locale=C.UTF-8'], this.env);
+    fs.rmSync(pwfile);
   }
 
-  /** Appends settings to postgresql.conf. */
-  public appendConf(text: string): void {
-    fs.appendFileSync(path.join(this.dataDir, 'postgresql.conf'), `\n${text}\n`);
+  /** Replaces a configuration file of the data directory, as Kubegres copies its custom config's files there. */
+  public writeConf(file: 'postgresql.conf' | 'pg_hba.conf', text: string): void {
+    writePg(path.join(this.dataDir, file), text);
   }
 
   /** Starts the server; returns pg_ctl's result (not throwing) when `allowFail`. */
@@ -276,14 +289,14 @@ export class PgServer {
   /** Runs SQL over the socket as postgres and returns the unaligned, tuples-only output. */
   public sql(query: string, db = 'postgres'): string {
     return runOk(path.join(PG_BIN, 'psql'), ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', this.socketDir, '-p', String(this.port),
-      '-U', 'postgres', '-d', db, '-c', query], this.env).stdout.trim();
+      '-U', SUPERUSER, '-d', db, '-c', query], { ...this.env, PGPASSWORD: DRILL_SECRET['embedded-postgres-password'] }).stdout.trim();
   }
 
   /** Waits until recovery has ended (promotion) and the server accepts writes. */
   public async waitPromoted(timeoutMs = 120_000): Promise<void> {
     await waitFor(`promotion of ${this.dataDir}`, () => {
-      const r = run(path.join(PG_BIN, 'psql'), ['-X', '-At', '-h', this.socketDir, '-p', String(this.port), '-U', 'postgres', '-c',
-        'SELECT pg_is_in_recovery()'], this.env);
+      const r = run(path.join(PG_BIN, 'psql'), ['-X', '-At', '-h', this.socketDir, '-p', String(this.port), '-U', SUPERUSER, '-d', 'postgres',
+        '-c', 'SELECT pg_is_in_recovery()'], { ...this.env, PGPASSWORD: DRILL_SECRET['embedded-postgres-password'] });
       return r.status === 0 && r.stdout.trim() === 'f' ? true : undefined;
     }, timeoutMs);
   }
