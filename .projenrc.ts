@@ -26,7 +26,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   pullRequestTemplate: false,
 
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
-  devDeps: ['cdk8s-cli@^2.200.0', 'yaml@^2.4.0'],
+  devDeps: ['cdk8s-cli@^2.200.0', 'yaml@^2.4.0', 'fast-check@^4', '@kubernetes/client-node@0.20.0'],
 
   jestOptions: {
     // Snapshots never change silently: `npx projen test:update` rewrites them on purpose.

@@ -113,9 +113,9 @@ export class DrillCluster {
     return { result, pgdata, dir, server, settings };
   }
 
-  /** Starts a restored server on a free port. */
-  public async startRestored(r: Restore, allowFail = false): Promise<PgServer> {
-    const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: this.paths.walArchive });
+  /** Starts a restored server on a free port, reading WAL from the shared archive (or `walArchive`). */
+  public async startRestored(r: Restore, allowFail = false, walArchive = this.paths.walArchive): Promise<PgServer> {
+    const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: walArchive });
     server.start(['-c', 'archive_mode=off'], allowFail);
     return server;
   }
@@ -147,3 +147,20 @@ export class DrillCluster {
 }
 
 export { runOk };
+
+/** The segment number of a WAL file name (16 MB segments), ignoring the timeline. */
+export function segno(name: string): number {
+  return parseInt(name.slice(8, 16), 16) * 0x100 + parseInt(name.slice(16, 24), 16);
+}
+
+/** The segment numbers missing between the first and the last archived segment. */
+export function gaps(segments: string[]): number[] {
+  const nos = [...new Set(segments.map(segno))].sort((a, b) => a - b);
+  const missing: number[] = [];
+  for (let i = 1; i < nos.length; i++) {
+    for (let n = nos[i - 1] + 1; n < nos[i]; n++) {
+      missing.push(n);
+    }
+  }
+  return missing;
+}
