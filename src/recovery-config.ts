@@ -94,6 +94,9 @@ export class RecoveryConfig extends Construct {
     if (!Object.values(RecoveryTargetAction).includes(this.action)) {
       invalid('action', this.action, 'must be promote, pause or shutdown');
     }
+    if (props.inclusive !== undefined && typeof props.inclusive !== 'boolean') {
+      invalid('inclusive', props.inclusive, 'must be true or false', 'Pass a boolean, or leave it out for PostgreSQL\'s default (inclusive)');
+    }
     if (props.inclusive !== undefined && !this.target.acceptsInclusive) {
       invalid('inclusive', props.inclusive, `applies only to time, xid and LSN targets, and the target is ${this.target.type}`,
         'Remove \'inclusive\' for this target');

@@ -61,9 +61,11 @@ export class RecoveryTarget {
 
   /** Recover to a named restore point created with `pg_create_restore_point(name)` (at most 63 bytes). */
   public static name(restorePoint: string): RecoveryTarget {
+    // PostgreSQL keeps restore point names to 63 bytes (MAXFNAMELEN - 1) and compares them byte for byte, so a longer
+    // name could never be found. Control characters (line breaks, NUL, escapes) cannot be written into postgresql.conf.
     if (typeof restorePoint !== 'string' || restorePoint.length === 0 || Buffer.byteLength(restorePoint, 'utf8') > 63
-      || /[\0\r\n]/.test(restorePoint)) {
-      invalid('recoveryTarget.name', restorePoint, 'must be a restore point name of 1 to 63 bytes on one line',
+      || /[\u0000-\u001f\u007f]/.test(restorePoint) || LONE_SURROGATE.test(restorePoint)) {
+      invalid('recoveryTarget.name', restorePoint, 'must be a restore point name of 1 to 63 bytes (UTF-8) without control characters',
         'Use the name given to pg_create_restore_point(), such as \'before_critical_operation\'');
     }
     return new RecoveryTarget(RecoveryTargetType.NAME, restorePoint);
@@ -155,6 +157,9 @@ interface ParsedTime {
   readonly normalised: string;
   readonly epochSeconds: number;
 }
+
+/** Half of a UTF-16 surrogate pair on its own: not a character, so it cannot be written as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const TIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$/i;
 

@@ -3,13 +3,16 @@
  * calls these at the top of its constructor so that a bad input fails `cdk8s synth` with a message
  * that names the prop, shows the value, states the rule and the fix.
  */
-import { Cron, Duration, Size } from 'cdk8s';
+import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 
 /** Shows a value in an error message without letting control characters garble the message. */
 export function show(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value);
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value); // JSON.stringify would print NaN and Infinity as null
   }
   try {
     return JSON.stringify(value) ?? String(value);
@@ -101,10 +104,10 @@ export function checkImage(prop: string, value: string): string {
   return value;
 }
 
-/** A positive integer. */
+/** A positive integer (a number, not a numeric string). */
 export function checkPositiveInteger(prop: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) {
-    invalid(prop, value, `must be an integer of at least ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    invalid(prop, value, `must be an integer of at least ${min}`, `Write it as a whole number without quotes, such as ${Math.max(min, 1)}`);
   }
   return value;
 }
@@ -119,25 +122,30 @@ const SIZE_UNITS: Record<string, (n: number) => Size> = {
 
 /** A storage size given as a ManagementPlane string such as `10Gi`. */
 export function parseSize(prop: string, value: string): Size {
-  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi)$/.exec(value.trim()) : null;
+  const m = typeof value === 'string' ? /^(\d{1,15}(?:\.\d{1,15})?)(Ki|Mi|Gi|Ti|Pi)$/.exec(value) : null;
   if (!m || !(Number(m[1]) > 0)) {
     invalid(prop, value, 'must be a Kubernetes quantity above zero with a binary suffix (Ki, Mi, Gi, Ti, Pi)', 'Write it like \'10Gi\' or \'500Mi\'');
   }
-  return SIZE_UNITS[m[2]](Number(m[1]));
+  return checkSize(prop, SIZE_UNITS[m[2]](Number(m[1])));
 }
 
-/** Checks a Size from the construct layer: above zero. */
+const KIB_PER_MIB = 1024;
+const KIB_PER_GIB = 1024 * 1024;
+
+/**
+ * Checks a Size from the construct layer: at least 1Mi and at most 8Ei. cdk8s-plus writes a claim's size in gibibytes
+ * and fails on a size that is not a whole number of them, so such a size is returned as the equal fraction of a
+ * gibibyte (`500Mi` becomes `0.48828125Gi`, the same quantity to Kubernetes).
+ */
 export function checkSize(prop: string, value: Size): Size {
-  let bytes: number;
-  try {
-    bytes = value.toKibibytes();
-  } catch {
-    bytes = 1; // sizes such as fractions of a unit that toKibibytes() cannot convert exactly are still above zero
+  const kib = value.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(kib >= KIB_PER_MIB) || !(kib <= Number.MAX_SAFE_INTEGER)) {
+    invalid(prop, value.asString(), 'must be a size of at least 1Mi and at most 8Ei', 'Use a size such as Size.gibibytes(10)');
   }
-  if (!(bytes > 0)) {
-    invalid(prop, value.asString(), 'must be above zero', 'Use a size such as Size.gibibytes(10)');
+  if (Number.isInteger(kib / KIB_PER_GIB)) {
+    return value;
   }
-  return value;
+  return Size.gibibytes(kib / KIB_PER_GIB);
 }
 
 /** Retention given as the ManagementPlane's `<n>s` string, for example `432000s`. */
@@ -163,7 +171,7 @@ const CRON_FIELDS: Array<[string, number, number]> = [
   ['hour', 0, 23],
   ['day of month', 1, 31],
   ['month', 1, 12],
-  ['day of week', 0, 7],
+  ['day of week', 0, 6],
 ];
 
 const CRON_NAMES: Record<number, string[]> = {
@@ -239,11 +247,18 @@ const ACCESS_MODES: Record<string, kplus.PersistentVolumeAccessMode> = {
   ReadWriteOncePod: kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD,
 };
 
-/** An access mode given as the ManagementPlane's string. */
+/**
+ * An access mode given as the ManagementPlane's string: one of the four Kubernetes access modes, and writable, since
+ * the library writes to every volume it creates.
+ */
 export function parseAccessMode(prop: string, value: string): kplus.PersistentVolumeAccessMode {
-  const mode = ACCESS_MODES[value];
+  const mode = typeof value === 'string' && Object.prototype.hasOwnProperty.call(ACCESS_MODES, value) ? ACCESS_MODES[value] : undefined;
   if (!mode) {
-    invalid(prop, value, `must be one of ${Object.keys(ACCESS_MODES).join(', ')}`, 'Kubernetes access modes are case-sensitive');
+    invalid(prop, value, `must be one of the Kubernetes access modes ${Object.keys(ACCESS_MODES).join(', ')}`,
+      'Access modes are case-sensitive; use ReadWriteOnce, or ReadWriteMany for a volume that pods on several nodes mount');
+  }
+  if (mode === kplus.PersistentVolumeAccessMode.READ_ONLY_MANY) {
+    invalid(prop, value, 'must allow writes (the volume is written to)', 'Use ReadWriteOnce or ReadWriteMany');
   }
   return mode;
 }

@@ -114,6 +114,8 @@ if [ "$REPORT_FORMAT" != json ]; then
       printf '%s\n' "$gap_lines" | while read -r a b k; do
         printf '%s: GAP: missing %s - %s (%s segment(s)); recovery cannot pass it\n' "$me" "$a" "$b" "$k"
       done
+      printf '%s: recovery from the oldest backup ends at the first gap, before %s; the latest time above needs a backup taken after the last gap\n' \
+        "$me" "$(printf '%s\n' "$gap_lines" | head -n 1 | cut -d ' ' -f 1)"
     else
       printf '%s: no gap in the WAL archive\n' "$me"
     fi
@@ -135,6 +137,7 @@ if [ "$REPORT_FORMAT" != text ]; then
   fi
   printf '],\n  "earliest_recoverable_time": %s,\n  "latest_recoverable_time": %s,\n' "$(js "$earliest")" "$(js "$latest")"
   printf '  "latest_recoverable_time_source": %s,\n  "latest_recoverable_time_approximate": %s,\n' "$(js "$latest_source")" "$approximate"
+  printf '  "wal_gap_blocks_oldest_backup": %s,\n' "$([ -n "$gap_lines" ] && echo true || echo false)"
   printf '  "newest_segment": %s,\n  "wal_checked_from": %s,\n  "wal_segments_checked": %s,\n  "wal_gaps": [' \
     "$(js "$newest")" "$(js "${oldest_wal:-}")" "${count:-0}"
   if [ -n "$gap_lines" ]; then
