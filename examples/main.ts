@@ -34,15 +34,37 @@ export class RestoreChart extends Chart {
   }
 }
 
+/** The recoverable-window report: a one-shot Job, applied when you need to know what can be restored. */
+export class WindowChart extends Chart {
+  constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
+    super(scope, id, props);
+    props.pitr.addRecoveryWindowReport(this);
+  }
+}
+
+/** A named restore point before a risky change: a one-shot Job. */
+export class RestorePointChart extends Chart {
+  constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
+    super(scope, id, props);
+    props.pitr.addRestorePoint('before-upgrade', this);
+  }
+}
+
 /** The example app: one file per chart in `outdir`. */
 export function buildApp(outdir?: string, target?: RecoveryTarget, restore?: RestoreOptions): App {
   const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir });
   const namespace: string = managementPlane.metadata.namespace;
   const { pitr } = new PitrChart(app, 'pitr', { namespace, disableResourceNameHashes: true });
   new RestoreChart(app, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
+  new WindowChart(app, 'window', { namespace, disableResourceNameHashes: true, pitr });
+  new RestorePointChart(app, 'restore-point', { namespace, disableResourceNameHashes: true, pitr });
   return app;
 }
 
 if (require.main === module) {
-  buildApp().synth();
+  const app = buildApp();
+  app.synth();
+  // The runbook of this deployment, beside its manifests.
+  const pitr = (app.charts.find(c => c instanceof PitrChart) as PitrChart).pitr;
+  fs.writeFileSync(path.join(app.outdir, 'RUNBOOK.md'), pitr.runbook({ namespace: managementPlane.metadata.namespace }));
 }

@@ -2,9 +2,10 @@ import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { colocateWithArchive, primaryLabels } from './scheduling';
 import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
 import {
-  checkCron, checkDuration, checkHost, checkImage, checkLabel, checkObjectName, checkPath, checkPort, checkPositiveInteger,
+  checkCron, checkDuration, checkHost, checkImage, checkObjectName, checkPath, checkPort, checkPositiveInteger,
   checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode,
 } from './validate';
 import { WalArchive } from './wal-archive';
@@ -224,7 +225,7 @@ export class BaseBackupCronJob extends Construct {
     const backoffLimit = checkPositiveInteger('backoffLimit', props.backoffLimit ?? 2, 0);
     const timeout = checkDuration('timeout', props.timeout ?? Duration.hours(6), 60);
     const startingDeadline = checkDuration('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10);
-    const primaryPodLabels = props.primaryPodLabels ?? { 'app': `${name}-postgres`, 'replicationRole': 'primary' };
+    const primaryPodLabels = props.primaryPodLabels ?? primaryLabels(name);
     this.backupNamePrefix = `${name}-postgres-base-backup`;
     this.mountPath = checkPath('mountPath', PitrPaths.BACKUP);
 
@@ -275,19 +276,8 @@ export class BaseBackupCronJob extends Construct {
     addScratch(this.cronJob, container);
 
     if (props.walArchive && this.walArchiveCleanup) {
+      colocateWithArchive(this, this.cronJob, props.walArchive, primaryPodLabels, 'the backup job (walArchiveCleanup)');
       container.mount(props.walArchive.mountPath, props.walArchive.volume());
-      if (props.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
-        throw new Error(`'walArchive' has access mode ReadWriteOncePod, which only the database pod can mount, so the backup job cannot clean it up. `
-          + 'Use ReadWriteOnce or ReadWriteMany, or set walArchiveCleanup: false');
-      }
-      if (props.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
-        for (const [k, v] of Object.entries(primaryPodLabels)) {
-          checkLabel(`primaryPodLabels['${k}']`, v);
-        }
-        this.cronJob.scheduling.colocate(kplus.Pods.select(this, 'Primary', { labels: primaryPodLabels }), {
-          topology: kplus.Topology.HOSTNAME,
-        });
-      }
     }
   }
 }

@@ -1,3 +1,4 @@
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
@@ -6,7 +7,9 @@ import { KubegresPostgres } from './kubegres-postgres';
 import { DEFAULT_POSTGRES_IMAGE } from './pod-security';
 import { RecoveryConfig } from './recovery-config';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
+import { RecoveryWindowJob } from './recovery-window-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
+import { RestorePointJob } from './restore-point-job';
 import { checkImage, checkObjectName, checkPositiveInteger, invalid, parseAccessMode, parseCron, parseSeconds, parseSize, show } from './validate';
 import { WalArchive } from './wal-archive';
 import { warn, warningsOf } from './warnings';
@@ -56,6 +59,42 @@ export interface RestoreOptions {
    * @default false
    */
   readonly allowTruncatedHistory?: boolean;
+}
+
+/**
+ * What the generated runbook refers to.
+ */
+export interface RunbookOptions {
+  /**
+   * The namespace the commands use.
+   * @default - the chart's namespace, or `default`
+   */
+  readonly namespace?: string;
+
+  /**
+   * The manifest file that holds the restore objects (the recovery ConfigMap and the restore helper).
+   * @default 'restore.k8s.yaml'
+   */
+  readonly restoreManifest?: string;
+
+  /**
+   * The manifest file that holds the recoverable-window Job (`addRecoveryWindowReport`).
+   * @default 'window.k8s.yaml'
+   */
+  readonly windowManifest?: string;
+
+  /**
+   * Deployments of the applications that write to the database, scaled to zero during the restore (the reference
+   * scales `tsb` and `iam`).
+   * @default - `[name, 'iam']`
+   */
+  readonly clientDeployments?: string[];
+
+  /**
+   * The Kubegres controller Deployment.
+   * @default 'kubegres-controller-manager'
+   */
+  readonly kubegresController?: string;
 }
 
 /**
@@ -449,6 +488,49 @@ export class EmbeddedPostgresPitr extends Construct {
     return this.restoreHelper;
   }
 
+  /**
+   * Adds a one-shot Job that prints the recoverable window (backups, earliest and latest recoverable time, WAL gaps).
+   *
+   * @param scope where the Job goes (default: this construct)
+   */
+  public addRecoveryWindowReport(scope?: Construct): RecoveryWindowJob {
+    return new RecoveryWindowJob(scope ?? this, 'RecoveryWindow', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      walArchive: this.walArchive,
+      baseBackup: this.baseBackup,
+      image: this.postgresImage,
+    });
+  }
+
+  /**
+   * Adds a one-shot Job that creates a named restore point before a risky change.
+   *
+   * @param restorePointName the name, later `RecoveryTarget.name(restorePointName)`
+   * @param scope where the Job goes (default: this construct)
+   */
+  public addRestorePoint(restorePointName: string, scope?: Construct): RestorePointJob {
+    return new RestorePointJob(scope ?? this, 'RestorePoint', {
+      deploymentName: this.name,
+      scripts: this.scripts,
+      restorePointName,
+      host: this.baseBackup.host,
+      port: this.baseBackup.port,
+      user: this.kubegres?.databaseUser ?? this.options.user,
+      passwordSecret: this.baseBackup.passwordSecret,
+      passwordKey: this.kubegres?.superUserPasswordKey ?? this.options.credentialsSecretKey,
+      image: this.postgresImage,
+    });
+  }
+
+  /**
+   * A Markdown runbook with the exact commands of a restore of this deployment: scale down, restore, follow the logs,
+   * check promotion, scale up, verify.
+   */
+  public runbook(options: RunbookOptions = {}): string {
+    return renderRunbook(this, options);
+  }
+
   /** The synth-time warnings of this deployment. */
   public get warnings(): string[] {
     return warningsOf(this);
@@ -465,6 +547,124 @@ export class EmbeddedPostgresPitr extends Construct {
         + `Use a retention of at least ${interval}s (better several intervals).`);
     }
   }
+}
+
+/** Renders the runbook of a deployment. */
+function renderRunbook(pitr: EmbeddedPostgresPitr, options: RunbookOptions): string {
+  const ns = options.namespace ?? Chart.of(pitr).namespace ?? 'default';
+  checkObjectName('namespace', ns, 63);
+  const restoreFile = options.restoreManifest ?? 'restore.k8s.yaml';
+  const windowFile = options.windowManifest ?? 'window.k8s.yaml';
+  for (const [prop, file] of [['restoreManifest', restoreFile], ['windowManifest', windowFile]]) {
+    if (!/^[A-Za-z0-9._\/-]+$/.test(file)) {
+      invalid(prop, file, 'must be a file path of letters, digits, \'.\', \'_\', \'-\' and \'/\'');
+    }
+  }
+  const clients = (options.clientDeployments ?? [pitr.name, 'iam']).map(d => checkObjectName('clientDeployments', d));
+  const controller = checkObjectName('kubegresController', options.kubegresController ?? 'kubegres-controller-manager');
+  const kubegres = `${pitr.name}-postgres`;
+  const primaryPod = `${kubegres}-1-0`;
+  const restore = pitr.restoreHelper;
+  const recovery = pitr.recoveryConfig;
+  const pod = restore?.podName ?? 'postgres-restore';
+  const target = recovery ? recovery.target.toString() : 'the target of your restore chart';
+  const automatic = restore?.mode === RestoreMode.AUTOMATIC;
+  const psql = (sql: string) => `kubectl exec -n ${ns} ${primaryPod} -- sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "${sql}"'`;
+  const k = (cmd: string) => `kubectl ${cmd}`;
+  const lines = [
+    `# Point-in-time restore runbook: ${pitr.name} (namespace ${ns})`,
+    '',
+    `Generated by cdk8s-postgres-pitr for the Kubegres resource \`${kubegres}\` (${pitr.replicas} instance${pitr.replicas === 1 ? '' : 's'}),`,
+    `the WAL archive \`${pitr.walArchive.claimName}\` and the backups in \`${pitr.baseBackup.claimName}\`. Target: ${target}.`,
+    'Run the commands in order; each step says what to expect.',
+    '',
+    '## 1. Check what can be restored',
+    '',
+    '```sh',
+    k(`apply -n ${ns} -f ${windowFile}`),
+    k(`wait -n ${ns} --for=condition=complete --timeout=300s job/${pitr.name}-postgres-recovery-window`),
+    k(`logs -n ${ns} job/${pitr.name}-postgres-recovery-window`),
+    k(`delete -n ${ns} -f ${windowFile}`),
+    '```',
+    '',
+    'The target must lie between the earliest and the latest recoverable time, and no gap may precede it.',
+    '',
+    '## 2. Stop the writers',
+    '',
+    '```sh',
+    k(`scale deployment -n ${ns} ${clients.join(' ')} --replicas 0`),
+    '```',
+    '',
+    '## 3. Scale PostgreSQL down to nothing',
+    '',
+    '```sh',
+    k(`patch kubegres -n ${ns} ${kubegres} --type=merge -p '{"spec":{"replicas":1}}'`),
+    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${kubegres},replicationRole=replica || true`),
+    k(`scale deployment -n ${ns} ${controller} --replicas=0`),
+    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${controller}`),
+    k(`scale statefulset -n ${ns} -l app=${kubegres},replicationRole=primary --replicas=0`),
+    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${kubegres},replicationRole=primary`),
+    '```',
+    '',
+    '## 4. Restore the data directory',
+    '',
+    automatic
+      ? 'The restore helper runs the restore itself: it picks the base backup for the target, moves the current data directory aside to '
+        + '`pgdata.before-restore-<UTC timestamp>`, extracts the backup, writes the recovery settings and `recovery.signal`, prints what it did '
+        + 'and exits. On any failure it exits non-zero and leaves the data directory untouched.'
+      : 'The restore helper waits for you (`sleep infinity`): run `/opt/pitr/scripts/restore-data.sh` in it, with the environment of the '
+        + 'automatic mode, or follow the manual steps of the README.',
+    '',
+    '```sh',
+    k(`apply -n ${ns} -f ${restoreFile}`),
+    automatic
+      ? k(`wait -n ${ns} --for=jsonpath='{.status.phase}'=Succeeded --timeout=1800s pod/${pod}`)
+      : k(`wait -n ${ns} --for=condition=ready --timeout=120s pod/${pod}`),
+    k(`logs -n ${ns} ${pod}`),
+    k(`delete pod -n ${ns} ${pod}  # releases the data volume`),
+    '```',
+    '',
+    '## 5. Start the primary and follow recovery',
+    '',
+    '```sh',
+    k(`scale statefulset -n ${ns} -l app=${kubegres},replicationRole=primary --replicas=1`),
+    k(`logs -n ${ns} -f ${primaryPod}`),
+    '```',
+    '',
+    'Expect `starting point-in-time recovery`, `restored log file "…" from archive`, then `selected new timeline ID`,',
+    '`archive recovery complete` and `database system is ready to accept connections`. A `FATAL: recovery ended before',
+    'configured recovery target was reached` means WAL is missing before the target: nothing is lost, the old data directory',
+    'is beside the new one; pick an earlier target.',
+    '',
+    '## 6. Check the promotion',
+    '',
+    '```sh',
+    `${psql('SELECT pg_is_in_recovery()')}  # f`,
+    `${psql('SELECT timeline_id FROM pg_control_checkpoint()')}  # a new timeline`,
+    '```',
+    '',
+    '## 7. Scale up the controller, the replicas and the writers',
+    '',
+    '```sh',
+    k(`scale deployment -n ${ns} ${controller} --replicas=1`),
+    k(`wait -n ${ns} --for=condition=available --timeout=120s deployment/${controller}`),
+    k(`patch kubegres -n ${ns} ${kubegres} --type=merge -p '{"spec":{"replicas":${pitr.replicas}}}'`),
+    k(`wait -n ${ns} --for=condition=ready --timeout=300s pod -l app=${kubegres},replicationRole=replica`),
+    k(`scale deployment -n ${ns} ${clients.join(' ')} --replicas 1`),
+    '```',
+    '',
+    '## 8. Verify',
+    '',
+    '```sh',
+    `${psql('SELECT count(*) FROM pg_stat_replication')}  # ${pitr.replicas - 1}`,
+    k(`create job -n ${ns} --from=cronjob/${pitr.baseBackup.cronJobName} after-restore-backup-$(date +%s)  # a base backup on the new timeline`),
+    '```',
+    '',
+    'When the restored data is confirmed, remove the old data directory (`pgdata.before-restore-*` beside `pgdata` on',
+    `the \`postgres-db-${kubegres}-1-0\` volume) to free its space.`,
+    '',
+  ];
+  return lines.join('\n');
 }
 
 /** The interval of simple schedules (every n minutes, hourly, daily, weekly); undefined when irregular. */

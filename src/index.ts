@@ -6,3 +6,5 @@ export * from './recovery-config';
 export * from './restore-helper-pod';
 export * from './embedded-postgres-pitr';
 export * from './kubegres-postgres';
+export * from './recovery-window-job';
+export * from './restore-point-job';

@@ -92,7 +92,7 @@ export class RecoveryConfig extends Construct {
     this.target = props.target ?? RecoveryTarget.latest();
     this.action = props.action ?? RecoveryTargetAction.PROMOTE;
     if (!Object.values(RecoveryTargetAction).includes(this.action)) {
-      invalid('action', this.action, 'must be promote, pause or shutdown');
+      invalid('action', this.action, 'must be promote, pause or shutdown', 'Use RecoveryTargetAction.PROMOTE, PAUSE or SHUTDOWN');
     }
     if (props.inclusive !== undefined && typeof props.inclusive !== 'boolean') {
       invalid('inclusive', props.inclusive, 'must be true or false', 'Pass a boolean, or leave it out for PostgreSQL\'s default (inclusive)');

@@ -127,7 +127,8 @@ export class RecoveryTimeline {
   /** A given timeline id (a positive integer). */
   public static id(timeline: number): RecoveryTimeline {
     if (!Number.isInteger(timeline) || timeline < 1 || timeline > 0xFFFFFFFF) {
-      invalid('timeline', timeline, 'must be \'latest\', \'current\' or a positive integer timeline id');
+      invalid('timeline', timeline, 'must be \'latest\', \'current\' or a positive integer timeline id',
+        'Use RecoveryTimeline.latest(), RecoveryTimeline.current() or the id SELECT timeline_id FROM pg_control_checkpoint() printed');
     }
     return new RecoveryTimeline(String(timeline));
   }

@@ -169,8 +169,9 @@ export class RestoreHelperPod extends Construct {
     this.serviceAccountName = checkObjectName('serviceAccountName', props.serviceAccountName ?? `${name}-kubegres`);
     const prefix = checkObjectName('backupNamePrefix', props.backupNamePrefix ?? `${name}-postgres-base-backup`);
     const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
-    if (props.backupName !== undefined) {
-      checkObjectName('backupName', props.backupName);
+    if (props.backupName !== undefined && (typeof props.backupName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(props.backupName))) {
+      invalid('backupName', props.backupName, 'must be a backup folder name of letters, digits, \'.\', \'_\' and \'-\'',
+        `Use a folder name from the backup volume, such as '${prefix}-04_12_2024_02_00_03'`);
     }
     const automatic = this.mode === RestoreMode.AUTOMATIC;
     if (automatic && !props.recoveryConfig) {

@@ -159,9 +159,10 @@ export function parseSeconds(prop: string, value: string): Duration {
 
 /** Checks a Duration from the construct layer: whole seconds above zero. */
 export function checkDuration(prop: string, value: Duration, minSeconds = 1): Duration {
-  const seconds = value.toSeconds();
-  if (!Number.isInteger(seconds) || seconds < minSeconds) {
-    invalid(prop, `${seconds}s`, `must be a whole number of seconds, at least ${minSeconds}`);
+  // integral: false, so a fraction of a second is reported with the prop's name rather than by cdk8s' own conversion error.
+  const seconds = value.toSeconds({ integral: false });
+  if (!Number.isSafeInteger(seconds) || seconds < minSeconds) {
+    invalid(prop, `${seconds}s`, `must be a whole number of seconds, at least ${minSeconds}`, `Use a Duration such as Duration.seconds(${Math.max(minSeconds, 60)})`);
   }
   return value;
 }

@@ -166,7 +166,7 @@ describe('overrides', () => {
       BACKUP_RETENTION_SECONDS: '86400', BACKUP_NAME_PREFIX: 'acme-postgres-base-backup' });
     const pod = find(objects, 'Pod', 'restore').spec;
     expect(pod.serviceAccountName).toBe('sa');
-    expect(pod.volumes.map((v: any) => v.persistentVolumeClaim?.claimName ?? v.secret?.secretName ?? v.configMap?.name ?? v.emptyDir && 'emptyDir'))
+    expect(pod.volumes.map((v: any) => v.persistentVolumeClaim?.claimName ?? v.secret?.secretName ?? v.configMap?.name ?? (v.emptyDir && 'emptyDir')))
       .toEqual(['data', 'bk', 'wal', 'certs', 'scripts', 'recovery', 'emptyDir']);
     expect(find(objects, 'PersistentVolumeClaim', 'wal').spec).toMatchObject({ storageClassName: 'fast', accessModes: ['ReadWriteMany'] });
     expect(find(objects, 'PersistentVolumeClaim', 'bk').spec).toMatchObject({ storageClassName: 'slow', accessModes: ['ReadWriteMany'] });

@@ -44,7 +44,7 @@ describe('WalArchive', () => {
       archiveTimeout: Duration.minutes(5),
     });
     const pvc = find(synth(c), 'PersistentVolumeClaim', 'archive');
-    expect(pvc.spec).toMatchObject({ storageClassName: 'fast-ssd', accessModes: ['ReadWriteMany'], resources: { requests: { storage: '512Mi' } } });
+    expect(pvc.spec).toMatchObject({ storageClassName: 'fast-ssd', accessModes: ['ReadWriteMany'], resources: { requests: { storage: '0.5Gi' } } });
     // A non-default mount path is passed to the script explicitly.
     expect(archive.archiveCommand).toBe('WAL_ARCHIVE_DIR=/archive /bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"');
     expect(archive.postgresqlConf).toContain('archive_timeout = \'300s\'');
@@ -76,6 +76,6 @@ describe('WalArchive', () => {
   });
 
   test('throws when archive_timeout is not a positive whole number of seconds', () => {
-    expect(() => make({ archiveTimeout: Duration.millis(500) })).toThrow('\'archiveTimeout\' must be a whole number of seconds, at least 1, got "0.5s"');
+    expect(() => make({ archiveTimeout: Duration.seconds(0) })).toThrow('\'archiveTimeout\' must be a whole number of seconds, at least 1, got "0s"');
   });
 });

@@ -36,8 +36,9 @@ export class DrillCluster {
     primary.writeConf('postgresql.conf', customConfig['postgres.conf'].split('/opt/pitr/scripts').join(paths.scripts));
     primary.writeConf('pg_hba.conf', customConfig['pg_hba.conf']);
     primary.start();
-    // What Kubegres' base primary_init_script.sh does on the first start of the primary.
+    // What the image's entrypoint does with POSTGRES_DB, then what Kubegres' base primary_init_script.sh does on the first start of the primary.
     const replicationPassword = DRILL_SECRET['embedded-postgres-replication-password'].replace(/'/g, '\'\'');
+    primary.sql('CREATE DATABASE tsb');
     primary.sql(`CREATE ROLE replication WITH REPLICATION PASSWORD '${replicationPassword}' LOGIN`);
     primary.sql('CREATE TABLE markers (tag text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
     return new DrillCluster(root, paths, synth, primary, customConfig['postgres.conf']);
@@ -63,6 +64,14 @@ export class DrillCluster {
   public backup(extra: Record<string, string> = {}): RunResult {
     const command: string[] = this.synth.container('CronJob', 'backup-tsb-postgres').command;
     return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], this.backupEnv(extra));
+  }
+
+  /** Runs a one-shot Job's command from the synthesized example with its environment (paths mapped, host pointed at the primary). */
+  public runJob(name: string, extra: Record<string, string> = {}): RunResult {
+    const command: string[] = this.synth.container('Job', name).command;
+    const env = this.synth.envOf('Job', name, this.paths, { ...('PGHOST' in this.synth.envOf('Job', name, this.paths)
+      ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {}), ...extra });
+    return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], env);
   }
 
   /** Complete backups in the backup folder (folders named like the reference's), sorted. */

@@ -206,13 +206,17 @@ export class Synthesized {
   }
 
   /** The first container of a CronJob or Pod, by name. */
-  public container(kind: 'CronJob' | 'Pod', name: string): any {
+  public container(kind: 'CronJob' | 'Job' | 'Pod', name: string): any {
     const o = this.get(kind, name);
-    return kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec.containers[0] : o.spec.containers[0];
+    switch (kind) {
+      case 'CronJob': return o.spec.jobTemplate.spec.template.spec.containers[0];
+      case 'Job': return o.spec.template.spec.containers[0];
+      default: return o.spec.containers[0];
+    }
   }
 
   /** A container's literal environment; secretKeyRef entries become the drill password (as Kubernetes resolves them). */
-  public envOf(kind: 'CronJob' | 'Pod', name: string, paths: PathMap, extra: Record<string, string> = {}): Record<string, string> {
+  public envOf(kind: 'CronJob' | 'Job' | 'Pod', name: string, paths: PathMap, extra: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {};
     for (const e of this.container(kind, name).env ?? []) {
       if (e.valueFrom?.secretKeyRef) {
