@@ -124,7 +124,8 @@ const SIZE_UNITS: Record<string, (n: number) => Size> = {
 export function parseSize(prop: string, value: string): Size {
   const m = typeof value === 'string' ? /^(\d{1,15}(?:\.\d{1,15})?)(Ki|Mi|Gi|Ti|Pi)$/.exec(value) : null;
   if (!m || !(Number(m[1]) > 0)) {
-    invalid(prop, value, 'must be a Kubernetes quantity above zero with a binary suffix (Ki, Mi, Gi, Ti, Pi)', 'Write it like \'10Gi\' or \'500Mi\'');
+    invalid(prop, value, 'must be a Kubernetes quantity above zero with a binary suffix (Ki, Mi, Gi, Ti, Pi)',
+      'Write it like \'10Gi\' or \'500Mi\'');
   }
   return checkSize(prop, SIZE_UNITS[m[2]](Number(m[1])));
 }
@@ -162,7 +163,8 @@ export function checkDuration(prop: string, value: Duration, minSeconds = 1): Du
   // integral: false, so a fraction of a second is reported with the prop's name rather than by cdk8s' own conversion error.
   const seconds = value.toSeconds({ integral: false });
   if (!Number.isSafeInteger(seconds) || seconds < minSeconds) {
-    invalid(prop, `${seconds}s`, `must be a whole number of seconds, at least ${minSeconds}`, `Use a Duration such as Duration.seconds(${Math.max(minSeconds, 60)})`);
+    invalid(prop, `${seconds}s`, `must be a whole number of seconds, at least ${minSeconds}`,
+      `Use a Duration such as Duration.seconds(${Math.max(minSeconds, 60)})`);
   }
   return value;
 }

@@ -21,7 +21,10 @@ const REFERENCE: EmbeddedPostgresPitrProps = {
 const SCENARIOS: Array<[string, Partial<EmbeddedPostgresPitrProps>, number]> = [
   ['the reference configuration', {}, 1],
   ['a manual restore to a time', { recoveryTarget: RecoveryTarget.time('2024-12-04T14:35:00Z') }, 2],
-  ['an automatic restore to a restore point', { recoveryTarget: RecoveryTarget.name('before_upgrade'), restore: { mode: RestoreMode.AUTOMATIC } }, 2],
+  ['an automatic restore to a restore point', {
+    recoveryTarget: RecoveryTarget.name('before_upgrade'),
+    restore: { mode: RestoreMode.AUTOMATIC },
+  }, 2],
   ['an automatic restore to the end of the archive', { recoveryTarget: RecoveryTarget.latest(), restore: { mode: RestoreMode.AUTOMATIC } }, 2],
 ];
 

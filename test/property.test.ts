@@ -31,7 +31,8 @@ function field(good: string[], hostile = true): fc.Arbitrary<string> {
 const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 3 });
 
 const targetArb = (h: boolean): fc.Arbitrary<() => RecoveryTarget> => fc.oneof(
-  field(['2024-12-04T14:35:00Z', '2024-12-04 14:35:00+02:00', '2024-12-04 14:35:00 UTC', '2024-12-04 14:35:00'], h).map(v => () => RecoveryTarget.time(v)),
+  field(['2024-12-04T14:35:00Z', '2024-12-04 14:35:00+02:00', '2024-12-04 14:35:00 UTC', '2024-12-04 14:35:00'],
+    h).map(v => () => RecoveryTarget.time(v)),
   field(['12345', '3', '0100'], h).map(v => () => RecoveryTarget.xid(v)),
   field(['0/3000060', '16/B374D848'], h).map(v => () => RecoveryTarget.lsn(v)),
   field(['before_upgrade', 'it\'s a point', 'café'], h).map(v => () => RecoveryTarget.name(v)),
@@ -156,7 +157,8 @@ describe(`property: generated props either fail clearly or give valid Kubernetes
       expect(env.PGHOST).toBe(g.host ?? `${g.name}-postgres`);
       expect(env.PGPORT).toBe(String(g.port ?? 5432));
       expect(env.PGUSER).toBe(g.user ?? g.name);
-      expect(env.PGPASSWORD).toBe(`secret:${g.credentialsSecretName ?? 'postgres-credentials'}/${g.credentialsSecretKey ?? 'embedded-postgres-password'}`);
+      const secretKey = g.credentialsSecretKey ?? 'embedded-postgres-password';
+      expect(env.PGPASSWORD).toBe(`secret:${g.credentialsSecretName ?? 'postgres-credentials'}/${secretKey}`);
       expect(cron.spec.jobTemplate.spec.template.spec.containers[0].image).toBe(g.postgresImage ?? 'postgres:15-alpine');
       // postgresql.conf fragments: only the expected settings, each one quoted value on its own line.
       expect(settingNames(pitr.walArchive.postgresqlConf)).toEqual(['wal_level', 'archive_mode', 'archive_command', 'archive_timeout']);

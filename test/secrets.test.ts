@@ -54,7 +54,12 @@ describe.each(SCENARIOS)('secrets: %s', (_name, extra) => {
     const env = cron.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'PGPASSWORD');
     expect(env).toEqual({
       name: 'PGPASSWORD',
-      valueFrom: { secretKeyRef: { name: extra.credentialsSecretName ?? 'postgres-credentials', key: extra.credentialsSecretKey ?? 'embedded-postgres-password' } },
+      valueFrom: {
+        secretKeyRef: {
+          name: extra.credentialsSecretName ?? 'postgres-credentials',
+          key: extra.credentialsSecretKey ?? 'embedded-postgres-password',
+        },
+      },
     });
   });
 
@@ -74,7 +79,8 @@ describe.each(SCENARIOS)('secrets: %s', (_name, extra) => {
 
 describe('a known password passed wherever the API takes a string', () => {
   const PROPS = ['name', 'walArchiveStorageClassName', 'backupStorageClassName', 'walArchiveClaimName', 'backupClaimName', 'backupCronJobName',
-    'scriptsConfigMapName', 'recoveryConfigMapName', 'restorePodName', 'dataClaimName', 'tlsSecretName', 'serviceAccountName', 'credentialsSecretName',
+    'scriptsConfigMapName', 'recoveryConfigMapName', 'restorePodName', 'dataClaimName', 'tlsSecretName', 'serviceAccountName',
+    'credentialsSecretName',
     'credentialsSecretKey', 'host', 'user', 'postgresImage'] as const;
 
   test.each(PROPS)('%s: refused, or never written as a password', prop => {

@@ -86,7 +86,8 @@ describe('sizes: a Kubernetes quantity above zero', () => {
 
 describe('names: DNS-1123', () => {
   test.each(['TSB', 'tsb_1', '-tsb', 'tsb-', 'a'.repeat(37), 'tsb;reboot', 'tsb\n', 'tsbé', 'ts b', '$(id)'])('throws when name is %j', value => {
-    expectError(() => build({ name: value }), 'name', JSON.stringify(value), /must be a DNS-1123 name of at most 36 characters/, /Use a name such as 'tsb'/);
+    expectError(() => build({ name: value }), 'name', JSON.stringify(value), /must be a DNS-1123 name of at most 36 characters/,
+      /Use a name such as 'tsb'/);
   });
 
   test.each(['walArchiveStorageClassName', 'backupStorageClassName'] as const)('throws when %s is not a DNS-1123 name', prop => {
@@ -100,7 +101,8 @@ describe('names: DNS-1123', () => {
     });
 
   test('throws when the CronJob name is longer than 52 characters', () => {
-    expectError(() => build({ backupCronJobName: 'b'.repeat(53) }), 'cronJobName', JSON.stringify('b'.repeat(53)), /at most 52 characters/, /Use a name/);
+    expectError(() => build({ backupCronJobName: 'b'.repeat(53) }), 'cronJobName', JSON.stringify('b'.repeat(53)), /at most 52 characters/,
+      /Use a name/);
   });
 });
 
@@ -131,8 +133,10 @@ describe('cron schedules: five fields in range', () => {
 
   test.each([
     ['60 2 * * *', 'minute', '60'], ['0 24 * * *', 'hour', '24'], ['0 2 0 * *', 'day of month', '0'], ['0 2 32 * *', 'day of month', '32'],
-    ['0 2 * 13 *', 'month', '13'], ['0 2 * * 7', 'day of week', '7'], ['0 2 * * MON-FOO', 'day of week', 'MON-FOO'], ['*/0 * * * *', 'minute', '*/0'],
-    ['5-1 * * * *', 'minute', '5-1'], ['0 2 * * $(id)', 'day of week', '$(id)'], ['0 2 * * `id`', 'day of week', '`id`'], ['1-2-3 * * * *', 'minute', '1-2-3'],
+    ['0 2 * 13 *', 'month', '13'], ['0 2 * * 7', 'day of week', '7'], ['0 2 * * MON-FOO', 'day of week', 'MON-FOO'], ['*/0 * * * *', 'minute',
+      '*/0'],
+    ['5-1 * * * *', 'minute', '5-1'], ['0 2 * * $(id)', 'day of week', '$(id)'], ['0 2 * * `id`', 'day of week', '`id`'], ['1-2-3 * * * *',
+      'minute', '1-2-3'],
   ])('throws when backupCronSchedule is %j', (value, field, bad) => {
     expectError(() => build({ backupCronSchedule: value }), 'backupCronSchedule', JSON.stringify(value),
       new RegExp(`has an invalid ${field} field '${bad.replace(/[$()*`/]/g, '\\$&')}'`), /Each field is '\*', a value, a range 'a-b'/);
@@ -144,15 +148,21 @@ describe('cron schedules: five fields in range', () => {
 });
 
 describe('retention: <n>s above zero', () => {
-  test.each(['0s', '-5s', '5d', '432000', '432000 s', '1.5s', 'PT5D', '99999999999999999999s'])('throws when backupCleanupRetention is %j', value => {
-    expectError(() => build({ backupCleanupRetention: value }), 'backupCleanupRetention', JSON.stringify(value),
-      /must be a number of seconds above zero with an 's' suffix/, /Write it like '432000s' \(5 days\)/);
-  });
+  test.each(['0s', '-5s', '5d', '432000', '432000 s', '1.5s', 'PT5D', '99999999999999999999s'])('throws when backupCleanupRetention is %j',
+    value => {
+      expectError(() => build({ backupCleanupRetention: value }), 'backupCleanupRetention', JSON.stringify(value),
+        /must be a number of seconds above zero with an 's' suffix/, /Write it like '432000s' \(5 days\)/);
+    });
 
   test('throws when a construct-layer retention is not whole seconds', () => {
     const c = chart();
     const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
-    expect(errorOf(() => new WalArchive(c, 'wal', { deploymentName: 'tsb', scripts, storage: Size.gibibytes(1), archiveTimeout: Duration.millis(1500) })))
+    expect(errorOf(() => new WalArchive(c, 'wal', {
+      deploymentName: 'tsb',
+      scripts,
+      storage: Size.gibibytes(1),
+      archiveTimeout: Duration.millis(1500),
+    })))
       .toBe('\'archiveTimeout\' must be a whole number of seconds, at least 1, got "1.5s". Use a Duration such as Duration.seconds(60)');
   });
 
@@ -164,7 +174,8 @@ describe('retention: <n>s above zero', () => {
   });
 
   test('warns for a weekly schedule with the default 5-day retention', () => {
-    expect(build({ backupCronSchedule: '0 2 * * 0' }).warnings.join('\n')).toMatch(/\(432000s\) is shorter than the interval between backups \(604800s\)/);
+    expect(build({ backupCronSchedule: '0 2 * * 0' }).warnings.join('\n'))
+      .toMatch(/\(432000s\) is shorter than the interval between backups \(604800s\)/);
   });
 
   test('does not warn when the retention covers several intervals', () => {
@@ -184,7 +195,8 @@ describe('replicas: at least 1', () => {
     expect(synth(c).length).toBeGreaterThan(0);
     expect(pitr.warnings).toHaveLength(1);
     expect(pitr.warnings[0]).toMatch(/replicas is 3 and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL/);
-    expect(pitr.warnings[0]).toMatch(/attaches to one node only.*Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node/);
+    expect(pitr.warnings[0])
+      .toMatch(/attaches to one node only.*Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node/);
   });
 
   test('no replica warning with ReadWriteMany or a single replica', () => {
@@ -198,7 +210,8 @@ describe('recovery targets', () => {
 
   test.each(['2024-12-04 14:35:00', '2024-12-04T14:35:00 PDT', '2024-12-04T14:35:00 Europe/Paris', 'yesterday', '2024-12-04', '',
     '2024-12-04T14:35:00Z\nrecovery_target_action = shutdown'])('throws when the time %j has no valid zone', value => {
-    expectError(() => RecoveryTarget.time(value), 'recoveryTarget.time', JSON.stringify(value), /must be a date and time with an explicit zone/, fixTime);
+    expectError(() => RecoveryTarget.time(value), 'recoveryTarget.time', JSON.stringify(value), /must be a date and time with an explicit zone/,
+      fixTime);
   });
 
   test.each(['2024-02-30T10:00:00Z', '2024-12-04T24:00:00Z', '1969-12-31T23:59:59Z'])('throws when the time %j is not a valid date', value => {
@@ -206,7 +219,8 @@ describe('recovery targets', () => {
   });
 
   test('throws when the zone offset is out of range', () => {
-    expectError(() => RecoveryTarget.time('2024-12-04T14:35:00+16:00'), 'recoveryTarget.time', '"2024-12-04T14:35:00+16:00"', /zone offset out of range/, fixTime);
+    expectError(() => RecoveryTarget.time('2024-12-04T14:35:00+16:00'), 'recoveryTarget.time', '"2024-12-04T14:35:00+16:00"',
+      /zone offset out of range/, fixTime);
   });
 
   test.each([
@@ -237,10 +251,11 @@ describe('recovery targets', () => {
     expect(RecoveryTarget.lsn('00/0300006a').value).toBe('0/300006A');
   });
 
-  test.each(['', 'a'.repeat(64), 'é'.repeat(32), 'x\ny', 'x\0y', 'x\ty', 'x\u001by', '\ud800'])('throws when the restore point name is %j', value => {
-    expectError(() => RecoveryTarget.name(value), 'recoveryTarget.name', JSON.stringify(value),
-      /must be a restore point name of 1 to 63 bytes \(UTF-8\) without control characters/, /pg_create_restore_point\(\)/);
-  });
+  test.each(['', 'a'.repeat(64), 'é'.repeat(32), 'x\ny', 'x\0y', 'x\ty', 'x\u001by', '\ud800'])('throws when the restore point name is %j',
+    value => {
+      expectError(() => RecoveryTarget.name(value), 'recoveryTarget.name', JSON.stringify(value),
+        /must be a restore point name of 1 to 63 bytes \(UTF-8\) without control characters/, /pg_create_restore_point\(\)/);
+    });
 
   test('accepts a 63-byte name, multi-byte characters included', () => {
     expect(RecoveryTarget.name('a'.repeat(63)).value).toHaveLength(63);
@@ -274,12 +289,14 @@ describe('recovery targets', () => {
   });
 
   test('throws when inclusive is not a boolean', () => {
-    expectError(() => recovery({ target: RecoveryTarget.xid('100'), inclusive: 'no' }), 'inclusive', '"no"', /must be true or false/, /Pass a boolean/);
+    expectError(() => recovery({ target: RecoveryTarget.xid('100'), inclusive: 'no' }), 'inclusive', '"no"', /must be true or false/,
+      /Pass a boolean/);
   });
 
-  test.each([RecoveryTarget.time('2024-12-04T14:35:00Z'), RecoveryTarget.xid('100'), RecoveryTarget.lsn('0/1')])('inclusive applies to %s', target => {
-    expect(recovery({ target, inclusive: false, action: RecoveryTargetAction.PAUSE }).settings).toMatch(/^recovery_target_inclusive = 'off'$/m);
-  });
+  test.each([RecoveryTarget.time('2024-12-04T14:35:00Z'), RecoveryTarget.xid('100'), RecoveryTarget.lsn('0/1')])('inclusive applies to %s',
+    target => {
+      expect(recovery({ target, inclusive: false, action: RecoveryTargetAction.PAUSE }).settings).toMatch(/^recovery_target_inclusive = 'off'$/m);
+    });
 });
 
 describe('image references', () => {

@@ -1,0 +1,124 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { EmbeddedPostgresPitr, KubegresPostgres, PitrScripts, WalArchive } from '../src';
+import { chart, envOf, find, inventory, synth } from './util';
+
+process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
+
+const PARAMS = { name: 'tsb', replicas: 3, walArchiveStorageSize: '10Gi', backupStorageSize: '50Gi' };
+
+describe('KubegresPostgres through the composite', () => {
+  const c = chart();
+  const pitr = new EmbeddedPostgresPitr(c, 'pitr', { ...PARAMS, kubegres: {} });
+  const objects = synth(c);
+
+  test('matches the snapshot', () => {
+    expect(objects.filter(o => o.kind === 'Kubegres' || o.metadata.name === 'tsb-postgres')).toMatchSnapshot();
+  });
+
+  test('emits the Kubegres resource and its custom config, both {name}-postgres', () => {
+    expect(inventory(objects)).toEqual([
+      'ConfigMap/tsb-postgres',
+      'ConfigMap/tsb-postgres-archiving',
+      'ConfigMap/tsb-postgres-pitr-scripts',
+      'CronJob/backup-tsb-postgres',
+      'Kubegres/tsb-postgres',
+      'PersistentVolumeClaim/tsb-backup',
+      'PersistentVolumeClaim/tsb-postgres-wal-archive',
+    ]);
+    const kg = find(objects, 'Kubegres', 'tsb-postgres');
+    expect(kg.apiVersion).toBe('kubegres.reactive-tech.io/v1');
+    expect(kg.spec.replicas).toBe(3);
+    expect(kg.spec.image).toBe('postgres:15-alpine');
+    expect(kg.spec.port).toBe(5432);
+    expect(kg.spec.customConfig).toBe('tsb-postgres');
+    expect(kg.spec.database).toEqual({ size: '10Gi', storageClassName: 'standard', volumeMount: '/var/lib/postgresql/data' });
+    expect(kg.spec.env).toEqual([
+      { name: 'POSTGRES_USER', value: 'tsb' },
+      { name: 'POSTGRES_DB', value: 'tsb' },
+      { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-credentials', key: 'embedded-postgres-password' } } },
+      { name: 'POSTGRES_REPLICATION_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-credentials', key: 'embedded-postgres-replication-password' } } },
+    ]);
+    expect(kg.spec.volume).toEqual({
+      volumes: [
+        { name: 'wal-archive', persistentVolumeClaim: { claimName: 'tsb-postgres-wal-archive' } },
+        { name: 'pitr-scripts', configMap: { name: 'tsb-postgres-pitr-scripts', defaultMode: 0o555 } },
+      ],
+      volumeMounts: [
+        { name: 'wal-archive', mountPath: '/var/lib/postgresql/wal-archive' },
+        { name: 'pitr-scripts', mountPath: '/opt/pitr/scripts', readOnly: true },
+      ],
+    });
+    expect(kg.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  test('the custom postgres.conf keeps the base settings and enables archiving into the archive volume', () => {
+    const conf: string = find(objects, 'ConfigMap', 'tsb-postgres').data['postgres.conf'];
+    const settings = conf.split('\n').filter(l => l && !l.startsWith('#'));
+    expect(settings).toEqual([
+      'listen_addresses = \'*\'',
+      'max_wal_senders = 10',
+      'max_connections = 100',
+      'shared_buffers = 128MB',
+      'wal_level = \'replica\'',
+      'archive_mode = \'on\'',
+      'archive_command = \'/bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"\'',
+      'archive_timeout = \'60s\'',
+    ]);
+  });
+
+  test('pg_hba.conf admits the replication role for replication connections', () => {
+    const hba: string = find(objects, 'ConfigMap', 'tsb-postgres').data['pg_hba.conf'];
+    expect(hba.split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split(/\s+/).join(' '))).toEqual([
+      'host replication replication all md5',
+      'local all all md5',
+      'host all all all md5',
+    ]);
+  });
+
+  test('the backup job connects as the replication role with its password from the Secret', () => {
+    const container = find(objects, 'CronJob', 'backup-tsb-postgres').spec.jobTemplate.spec.template.spec.containers[0];
+    expect(envOf(container)).toMatchObject({ PGUSER: 'replication', PGHOST: 'tsb-postgres', PGPASSWORD: 'secret:postgres-credentials/embedded-postgres-replication-password' });
+    expect(pitr.kubegres!.backupRole).toBe('replication');
+  });
+
+  test('warns that a ReadWriteOnce archive in spec.volume attaches to one node only, once', () => {
+    expect(pitr.warnings).toHaveLength(1);
+    expect(pitr.warnings[0]).toMatch(/Kubegres mounts spec.volume into all 3 instances.*ReadWriteOnce.*Only the primary archives.*ReadWriteMany/);
+  });
+
+  test('no warning with a ReadWriteMany archive or a single instance', () => {
+    expect(new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, walArchiveStorageAccessMode: 'ReadWriteMany' }).warnings).toEqual([]);
+    expect(new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, replicas: 1 }).warnings).toEqual([]);
+  });
+});
+
+describe('KubegresPostgres on its own', () => {
+  test('props override the defaults, and users of their own Kubegres can take the volume entries', () => {
+    const c = chart();
+    const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'db' });
+    const walArchive = new WalArchive(c, 'wal', { deploymentName: 'db', scripts, storage: Size.gibibytes(5), accessMode: kplus.PersistentVolumeAccessMode.READ_WRITE_MANY });
+    const kg = new KubegresPostgres(c, 'kg', {
+      deploymentName: 'db',
+      walArchive,
+      replicas: 2,
+      image: 'postgres:15.10-alpine',
+      databaseStorage: Size.gibibytes(20),
+      databaseStorageClassName: 'ssd',
+      databaseUser: 'app',
+      credentialsSecret: kplus.Secret.fromSecretName(c, 's', 'db-secret'),
+      superUserPasswordKey: 'superUserPassword',
+      replicationPasswordKey: 'replicationUserPassword',
+      maxConnections: 200,
+      sharedBuffers: Size.mebibytes(512),
+    });
+    const objects = synth(c);
+    const res = find(objects, 'Kubegres', 'db-postgres');
+    expect(res.spec).toMatchObject({ replicas: 2, image: 'postgres:15.10-alpine', database: { size: '20Gi', storageClassName: 'ssd' } });
+    expect(envOf({ env: res.spec.env })).toEqual({ POSTGRES_USER: 'app', POSTGRES_DB: 'app', POSTGRES_PASSWORD: 'secret:db-secret/superUserPassword',
+      POSTGRES_REPLICATION_PASSWORD: 'secret:db-secret/replicationUserPassword' });
+    expect(kg.postgresConf).toContain('max_connections = 200\nshared_buffers = 512MB\n');
+    expect(kg.volumes.map(v => v.name)).toEqual(['wal-archive', 'pitr-scripts']);
+    expect(kg.volumeMounts.map(v => v.mountPath)).toEqual(['/var/lib/postgresql/wal-archive', '/opt/pitr/scripts']);
+  });
+});
