@@ -15,8 +15,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // cdk8s 2.x, constructs 10.x, cdk8s-plus-28 as a peer dependency.
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.3.0',
-  cdk8sPlusVersion: '2.5.6',
-  k8sMinorVersion: 28,
   jsiiVersion: '~5.9.0',
   integrationTestAutoDiscover: false,
 

@@ -2,8 +2,8 @@ import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
-import { colocateWithArchive, primaryLabels } from './scheduling';
 import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import { colocateWithArchive, primaryLabels } from './scheduling';
 import {
   checkCron, checkDuration, checkHost, checkImage, checkObjectName, checkPath, checkPort, checkPositiveInteger,
   checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode,

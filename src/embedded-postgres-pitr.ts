@@ -2,15 +2,15 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
-import { PitrScripts } from './pitr-scripts';
 import { KubegresPostgres } from './kubegres-postgres';
+import { PitrScripts } from './pitr-scripts';
 import { DEFAULT_POSTGRES_IMAGE } from './pod-security';
 import { RecoveryConfig } from './recovery-config';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
 import { RecoveryWindowJob } from './recovery-window-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
 import { RestorePointJob } from './restore-point-job';
-import { checkImage, checkObjectName, checkPositiveInteger, invalid, parseAccessMode, parseCron, parseSeconds, parseSize, show } from './validate';
+import { checkImage, checkObjectName, checkPositiveInteger, checkSecretKey, invalid, parseAccessMode, parseCron, parseSeconds, parseSize, show } from './validate';
 import { WalArchive } from './wal-archive';
 import { warn, warningsOf } from './warnings';
 
@@ -378,6 +378,20 @@ export class EmbeddedPostgresPitr extends Construct {
     this.postgresImage = checkImage('postgresImage', props.postgresImage ?? DEFAULT_POSTGRES_IMAGE);
     this.options = props;
     const walAccessMode = parseAccessMode('walArchiveStorageAccessMode', props.walArchiveStorageAccessMode ?? 'ReadWriteOnce');
+    if (walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
+      invalid('walArchiveStorageAccessMode', props.walArchiveStorageAccessMode, 'must not be ReadWriteOncePod: the backup job mounts the archive '
+        + 'to clean it up and the restore helper to restore from it', 'Use ReadWriteOnce or ReadWriteMany');
+    }
+    // Validate under the composite's own prop names before the values reach the constructs.
+    const storageClass = (prop: string, v: string | undefined) => checkObjectName(prop, v ?? 'standard');
+    const walStorageClass = storageClass('walArchiveStorageClassName', props.walArchiveStorageClassName);
+    const backupStorageClass = storageClass('backupStorageClassName', props.backupStorageClassName);
+    if (props.backupCronJobName !== undefined) {
+      checkObjectName('backupCronJobName', props.backupCronJobName, 52);
+    }
+    if (props.credentialsSecretKey !== undefined) {
+      checkSecretKey('credentialsSecretKey', props.credentialsSecretKey);
+    }
 
     this.scripts = new PitrScripts(this, 'Scripts', {
       deploymentName: this.name,
@@ -387,7 +401,7 @@ export class EmbeddedPostgresPitr extends Construct {
       deploymentName: this.name,
       scripts: this.scripts,
       storage: parseSize('walArchiveStorageSize', props.walArchiveStorageSize),
-      storageClassName: props.walArchiveStorageClassName ?? 'standard',
+      storageClassName: walStorageClass,
       accessMode: walAccessMode,
       claimName: props.walArchiveClaimName,
     });
@@ -413,7 +427,7 @@ export class EmbeddedPostgresPitr extends Construct {
       deploymentName: this.name,
       scripts: this.scripts,
       storage: parseSize('backupStorageSize', props.backupStorageSize),
-      storageClassName: props.backupStorageClassName ?? 'standard',
+      storageClassName: backupStorageClass,
       accessMode: parseAccessMode('backupStorageAccessMode', props.backupStorageAccessMode ?? 'ReadWriteOnce'),
       claimName: props.backupClaimName,
       cronJobName: props.backupCronJobName,

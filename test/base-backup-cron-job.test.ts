@@ -70,8 +70,14 @@ describe('BaseBackupCronJob', () => {
     const cron = find(objects, 'CronJob', 'nightly');
     expect(cron.spec.schedule).toBe('15 */6 * * *');
     const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
-    expect(envOf(container)).toMatchObject({ BACKUP_RETENTION_SECONDS: '172800', WAL_ARCHIVE_CLEANUP: 'false', PGHOST: 'db', PGPORT: '5433',
-      PGUSER: 'replicator', PGPASSWORD: 'secret:pg/replication-password' });
+    expect(envOf(container)).toMatchObject({
+      BACKUP_RETENTION_SECONDS: '172800',
+      WAL_ARCHIVE_CLEANUP: 'false',
+      PGHOST: 'db',
+      PGPORT: '5433',
+      PGUSER: 'replicator',
+      PGPASSWORD: 'secret:pg/replication-password',
+    });
     expect(container.volumeMounts.map((m: any) => m.name)).not.toContain('wal-archive');
     expect(find(objects, 'PersistentVolumeClaim', 'backups')).toBeDefined();
   });

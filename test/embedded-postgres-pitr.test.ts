@@ -110,6 +110,11 @@ describe('defaults when the ManagementPlane gives only the required parameters',
       .toThrow(new RegExp(`^'${key}' is required and has no default`));
   });
 
+  test('throws when the WAL archive is ReadWriteOncePod, which the backup job and the restore helper cannot mount', () => {
+    expect(() => new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE.spec.dataStore.embeddedPostgres, walArchiveStorageAccessMode: 'ReadWriteOncePod' }))
+      .toThrow(/^'walArchiveStorageAccessMode' must not be ReadWriteOncePod: .*, got "ReadWriteOncePod". Use ReadWriteOnce or ReadWriteMany$/);
+  });
+
   test('throws when the ManagementPlane has no embeddedPostgres block', () => {
     expect(() => EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', { spec: { dataStore: {} } }))
       .toThrow('The ManagementPlane has no \'spec.dataStore.embeddedPostgres\' object (got undefined)');
@@ -162,8 +167,14 @@ describe('overrides', () => {
     const job = cron.spec.jobTemplate.spec.template.spec;
     expect(job.affinity).toBeUndefined(); // ReadWriteMany archive: the job may run on any node
     expect(job.containers[0].image).toBe('registry.example.com/postgres:15.10-alpine');
-    expect(envOf(job.containers[0])).toMatchObject({ PGHOST: 'db.example', PGPORT: '6543', PGUSER: 'backup', PGPASSWORD: 'secret:creds/pw',
-      BACKUP_RETENTION_SECONDS: '86400', BACKUP_NAME_PREFIX: 'acme-postgres-base-backup' });
+    expect(envOf(job.containers[0])).toMatchObject({
+      PGHOST: 'db.example',
+      PGPORT: '6543',
+      PGUSER: 'backup',
+      PGPASSWORD: 'secret:creds/pw',
+      BACKUP_RETENTION_SECONDS: '86400',
+      BACKUP_NAME_PREFIX: 'acme-postgres-base-backup',
+    });
     const pod = find(objects, 'Pod', 'restore').spec;
     expect(pod.serviceAccountName).toBe('sa');
     expect(pod.volumes.map((v: any) => v.persistentVolumeClaim?.claimName ?? v.secret?.secretName ?? v.configMap?.name ?? (v.emptyDir && 'emptyDir')))

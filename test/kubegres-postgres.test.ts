@@ -115,8 +115,12 @@ describe('KubegresPostgres on its own', () => {
     const objects = synth(c);
     const res = find(objects, 'Kubegres', 'db-postgres');
     expect(res.spec).toMatchObject({ replicas: 2, image: 'postgres:15.10-alpine', database: { size: '20Gi', storageClassName: 'ssd' } });
-    expect(envOf({ env: res.spec.env })).toEqual({ POSTGRES_USER: 'app', POSTGRES_DB: 'app', POSTGRES_PASSWORD: 'secret:db-secret/superUserPassword',
-      POSTGRES_REPLICATION_PASSWORD: 'secret:db-secret/replicationUserPassword' });
+    expect(envOf({ env: res.spec.env })).toEqual({
+      POSTGRES_USER: 'app',
+      POSTGRES_DB: 'app',
+      POSTGRES_PASSWORD: 'secret:db-secret/superUserPassword',
+      POSTGRES_REPLICATION_PASSWORD: 'secret:db-secret/replicationUserPassword',
+    });
     expect(kg.postgresConf).toContain('max_connections = 200\nshared_buffers = 512MB\n');
     expect(kg.volumes.map(v => v.name)).toEqual(['wal-archive', 'pitr-scripts']);
     expect(kg.volumeMounts.map(v => v.mountPath)).toEqual(['/var/lib/postgresql/wal-archive', '/opt/pitr/scripts']);

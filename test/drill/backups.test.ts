@@ -5,9 +5,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RecoveryTarget } from '../../src';
 import { DrillCluster, gaps, segno } from './cluster';
 import { PgServer, runBackground, sleep, waitFor } from './harness';
+import { RecoveryTarget } from '../../src';
 
 let cluster: DrillCluster;
 const servers: PgServer[] = [];

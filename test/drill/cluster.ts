@@ -5,8 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RecoveryTarget, RestoreOptions } from '../../src';
 import { DRILL_SECRET, freePort, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, runOk, Synthesized, tempDir, waitFor, writePg } from './harness';
+import { RecoveryTarget, RestoreOptions } from '../../src';
 
 /** The result of one restore. */
 export interface Restore {
@@ -69,8 +69,11 @@ export class DrillCluster {
   /** Runs a one-shot Job's command from the synthesized example with its environment (paths mapped, host pointed at the primary). */
   public runJob(name: string, extra: Record<string, string> = {}): RunResult {
     const command: string[] = this.synth.container('Job', name).command;
-    const env = this.synth.envOf('Job', name, this.paths, { ...('PGHOST' in this.synth.envOf('Job', name, this.paths)
-      ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {}), ...extra });
+    const env = this.synth.envOf('Job', name, this.paths, {
+      ...('PGHOST' in this.synth.envOf('Job', name, this.paths)
+        ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {}),
+      ...extra,
+    });
     return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], env);
   }
 

@@ -5,9 +5,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RecoveryTarget } from '../../src';
 import { DrillCluster, gaps } from './cluster';
 import { mkdirPg, PgServer, run, sleep, waitFor } from './harness';
+import { RecoveryTarget } from '../../src';
 
 let cluster: DrillCluster;
 const servers: PgServer[] = [];
@@ -61,7 +61,7 @@ describe('failure drills', () => {
     expect(gaps(fs.readdirSync(broken).filter(f => /^[0-9A-F]{24}$/.test(f)))).toHaveLength(1);
     const r = cluster.restore(RecoveryTarget.time(afterD), {}, { WAL_ARCHIVE_DIR: broken });
     expect(r.result.status).toBe(0);
-    expect(r.result.stdout + r.result.stderr).toMatch(new RegExp(`gap|missing`, 'i'));
+    expect(r.result.stdout + r.result.stderr).toMatch(new RegExp('gap|missing', 'i'));
     const server = await cluster.startRestored(r, true, broken);
     servers.push(server);
     await waitFor('the server to stop', () => (server.running() ? undefined : true));

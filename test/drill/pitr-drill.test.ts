@@ -6,9 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RecoveryTarget } from '../../src';
 import { DrillCluster } from './cluster';
 import { PgServer, sleep } from './harness';
+import { RecoveryTarget } from '../../src';
 
 let cluster: DrillCluster;
 const servers: PgServer[] = [];
