@@ -1,35 +1,20 @@
 import { Yaml } from 'cdk8s';
 import { EmbeddedPostgresPitr, RecoveryTarget, RecoveryTargetAction, RestoreMode } from '../src';
-import { chart, envOf, find, inventory, synth } from './util';
+import { chart, envOf, find, inventory, REFERENCE, synth } from './util';
 
 process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 /** The reference design's ManagementPlane block, parsed. */
-const REFERENCE = {
+const MANAGEMENT_PLANE = {
   apiVersion: 'install.tetrate.io/v1alpha1',
   kind: 'ManagementPlane',
   metadata: { name: 'managementplane', namespace: 'tsb' },
-  spec: {
-    dataStore: {
-      embeddedPostgres: {
-        name: 'tsb',
-        replicas: 3,
-        walArchiveStorageSize: '10Gi',
-        walArchiveStorageClassName: 'standard',
-        walArchiveStorageAccessMode: 'ReadWriteOnce',
-        backupStorageSize: '50Gi',
-        backupStorageClassName: 'standard',
-        backupStorageAccessMode: 'ReadWriteOnce',
-        backupCronSchedule: '0 2 * * *',
-        backupCleanupRetention: '432000s',
-      },
-    },
-  },
+  spec: { dataStore: { embeddedPostgres: REFERENCE } },
 };
 
 describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
   const c = chart();
-  const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', REFERENCE);
+  const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', MANAGEMENT_PLANE);
   const objects = synth(c);
 
   test('matches the snapshot', () => {
@@ -79,7 +64,7 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
 
   test('is deterministic: the same input gives byte-identical YAML', () => {
     const again = chart();
-    EmbeddedPostgresPitr.fromManagementPlane(again, 'pitr', REFERENCE);
+    EmbeddedPostgresPitr.fromManagementPlane(again, 'pitr', MANAGEMENT_PLANE);
     expect(Yaml.stringify(...synth(again))).toBe(Yaml.stringify(...objects));
     expect(Yaml.stringify(...objects)).not.toMatch(/-c[0-9a-f]{8}\b/);
   });
@@ -99,19 +84,19 @@ describe('defaults when the ManagementPlane gives only the required parameters',
     expect(pitr.baseBackup.retention.toSeconds()).toBe(432000);
     // identical output to the fully spelled-out reference
     const ref = chart();
-    EmbeddedPostgresPitr.fromManagementPlane(ref, 'pitr', REFERENCE);
+    EmbeddedPostgresPitr.fromManagementPlane(ref, 'pitr', MANAGEMENT_PLANE);
     expect(synth(c)).toEqual(synth(ref));
   });
 
   test.each(['name', 'walArchiveStorageSize', 'backupStorageSize'])('throws when the required %s is missing', (key) => {
-    const ep: any = { ...REFERENCE.spec.dataStore.embeddedPostgres };
+    const ep: any = { ...REFERENCE };
     delete ep[key];
     expect(() => EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', { spec: { dataStore: { embeddedPostgres: ep } } }))
       .toThrow(new RegExp(`^'${key}' is required and has no default`));
   });
 
   test('throws when the WAL archive is ReadWriteOncePod, which the backup job and the restore helper cannot mount', () => {
-    expect(() => new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE.spec.dataStore.embeddedPostgres, walArchiveStorageAccessMode: 'ReadWriteOncePod' }))
+    expect(() => new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE, walArchiveStorageAccessMode: 'ReadWriteOncePod' }))
       .toThrow(/^'walArchiveStorageAccessMode' must not be ReadWriteOncePod: .*, got "ReadWriteOncePod". Use ReadWriteOnce or ReadWriteMany$/);
   });
 
@@ -187,7 +172,7 @@ describe('overrides', () => {
 describe('restore on request', () => {
   test('a recovery target adds the recovery ConfigMap and the restore pod', () => {
     const c = chart();
-    const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', REFERENCE, {
+    const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', MANAGEMENT_PLANE, {
       recoveryTarget: RecoveryTarget.time('2024-12-04T14:35:00Z'),
     });
     const objects = synth(c);
@@ -200,7 +185,7 @@ describe('restore on request', () => {
 
   test('addRestore with options sets up an automatic restore', () => {
     const c = chart();
-    const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', REFERENCE);
+    const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', MANAGEMENT_PLANE);
     pitr.addRestore(RecoveryTarget.name('before_upgrade'), { mode: RestoreMode.AUTOMATIC, action: RecoveryTargetAction.PAUSE });
     const pod = find(synth(c), 'Pod', 'postgres-restore').spec;
     expect(pod.containers[0].command).toEqual(['/bin/sh', '/opt/pitr/scripts/restore-data.sh']);
@@ -209,12 +194,12 @@ describe('restore on request', () => {
   });
 
   test('throws when a second restore is added', () => {
-    const pitr = EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', REFERENCE, { recoveryTarget: RecoveryTarget.latest() });
+    const pitr = EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', MANAGEMENT_PLANE, { recoveryTarget: RecoveryTarget.latest() });
     expect(() => pitr.addRestore(RecoveryTarget.immediate())).toThrow(/A restore is already set up \(target latest\)/);
   });
 
   test('throws when restore options come without a target', () => {
-    expect(() => EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', REFERENCE, { restore: { mode: RestoreMode.AUTOMATIC } }))
+    expect(() => EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', MANAGEMENT_PLANE, { restore: { mode: RestoreMode.AUTOMATIC } }))
       .toThrow('\'restore\' was given without \'recoveryTarget\'');
   });
 });

@@ -1,22 +1,9 @@
 import { EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, RecoveryTarget, RestoreMode } from '../src';
 import { podSpecCount, podSpecViolations, restrictedViolations } from './pss';
-import { chart, synth } from './util';
+import { chart, synth, REFERENCE } from './util';
 
 process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
-/** The reference design's ManagementPlane parameters. */
-const REFERENCE: EmbeddedPostgresPitrProps = {
-  name: 'tsb',
-  replicas: 3,
-  walArchiveStorageSize: '10Gi',
-  walArchiveStorageClassName: 'standard',
-  walArchiveStorageAccessMode: 'ReadWriteOnce',
-  backupStorageSize: '50Gi',
-  backupStorageClassName: 'standard',
-  backupStorageAccessMode: 'ReadWriteOnce',
-  backupCronSchedule: '0 2 * * *',
-  backupCleanupRetention: '432000s',
-};
 
 const SCENARIOS: Array<[string, Partial<EmbeddedPostgresPitrProps>, number]> = [
   ['the reference configuration', {}, 1],

@@ -1,4 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
+import { EmbeddedPostgresPitrProps } from '../src';
 
 /** A chart in namespace `tsb`, as the reference deploys. */
 export function chart(): Chart {
@@ -30,3 +31,17 @@ export function envOf(container: any): Record<string, string> {
   return Object.fromEntries((container.env ?? []).map((e: any) => [e.name,
     e.value ?? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`]));
 }
+
+/** The reference design's ManagementPlane parameters (spec.dataStore.embeddedPostgres), every field spelled out. */
+export const REFERENCE: EmbeddedPostgresPitrProps = {
+  name: 'tsb',
+  replicas: 3,
+  walArchiveStorageSize: '10Gi',
+  walArchiveStorageClassName: 'standard',
+  walArchiveStorageAccessMode: 'ReadWriteOnce',
+  backupStorageSize: '50Gi',
+  backupStorageClassName: 'standard',
+  backupStorageAccessMode: 'ReadWriteOnce',
+  backupCronSchedule: '0 2 * * *',
+  backupCleanupRetention: '432000s',
+};

@@ -3,22 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import {
   EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, PitrScripts, RecoveryConfig, RecoveryTarget, RecoveryTargetAction, RecoveryTimeline, WalArchive,
 } from '../src';
-import { chart, find, synth } from './util';
+import { chart, find, synth, REFERENCE } from './util';
 
 process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
-const REFERENCE: EmbeddedPostgresPitrProps = {
-  name: 'tsb',
-  replicas: 3,
-  walArchiveStorageSize: '10Gi',
-  walArchiveStorageClassName: 'standard',
-  walArchiveStorageAccessMode: 'ReadWriteOnce',
-  backupStorageSize: '50Gi',
-  backupStorageClassName: 'standard',
-  backupStorageAccessMode: 'ReadWriteOnce',
-  backupCronSchedule: '0 2 * * *',
-  backupCleanupRetention: '432000s',
-};
 
 function build(extra: Partial<EmbeddedPostgresPitrProps> | Record<string, unknown>): EmbeddedPostgresPitr {
   return new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE, ...extra } as EmbeddedPostgresPitrProps);
