@@ -2,7 +2,9 @@ import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
-import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import {
+  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
+} from './pod-security';
 import { colocateWithArchive, primaryLabels } from './scheduling';
 import {
   checkCron, checkDuration, checkHost, checkImage, checkObjectName, checkPath, checkPort, checkPositiveInteger,
@@ -267,7 +269,7 @@ export class BaseBackupCronJob extends Construct {
       securityContext: containerSecurityContext(uid),
       resources: props.resources ?? defaultResources(),
       envVariables: {
-        ...Object.fromEntries(Object.entries(this.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+        ...literalEnv(this.environment),
         PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: this.passwordKey }),
       },
     });

@@ -48,3 +48,8 @@ export function addScratch(pod: kplus.AbstractPod, container: kplus.Container): 
   const tmp = kplus.Volume.fromEmptyDir(pod, 'Scratch', 'tmp', { sizeLimit: Size.mebibytes(256) });
   container.mount('/tmp', tmp);
 }
+
+/** Plain (non-secret) environment variables as kplus values. */
+export function literalEnv(env: { [name: string]: string }): { [name: string]: kplus.EnvValue } {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
+}

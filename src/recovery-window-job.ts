@@ -3,7 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { PitrScript, PitrScripts } from './pitr-scripts';
-import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import {
+  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
+} from './pod-security';
 import { colocateWithArchive, primaryLabels } from './scheduling';
 import { checkImage, checkObjectName, checkPositiveInteger, invalid } from './validate';
 import { WalArchive } from './wal-archive';
@@ -115,7 +117,7 @@ export class RecoveryWindowJob extends Construct {
       command: props.scripts.command(PitrScript.RECOVERY_WINDOW),
       securityContext: containerSecurityContext(uid),
       resources: defaultResources(),
-      envVariables: Object.fromEntries(Object.entries(this.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+      envVariables: literalEnv(this.environment),
     });
     container.mount(props.baseBackup.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'Backup', props.baseBackup.claim, { name: 'backup', readOnly: true }),
       { readOnly: true });

@@ -1,7 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
-import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import {
+  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
+} from './pod-security';
 import { RecoveryConfig } from './recovery-config';
 import { checkImage, checkLabel, checkObjectName, checkPositiveInteger, invalid } from './validate';
 
@@ -211,7 +213,7 @@ export class RestoreHelperPod extends Construct {
       command: automatic ? props.scripts.command(PitrScript.RESTORE_DATA) : ['sleep', 'infinity'],
       securityContext: containerSecurityContext(uid),
       resources: props.resources ?? defaultResources(),
-      envVariables: Object.fromEntries(Object.entries(this.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+      envVariables: literalEnv(this.environment),
     });
     const claim = (cid: string, claimName: string, volumeName: string) =>
       kplus.Volume.fromPersistentVolumeClaim(this, cid, kplus.PersistentVolumeClaim.fromClaimName(this, `${cid}Claim`, claimName), { name: volumeName });

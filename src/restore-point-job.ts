@@ -2,7 +2,9 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrScript, PitrScripts } from './pitr-scripts';
-import { addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, podSecurityContext, POSTGRES_UID } from './pod-security';
+import {
+  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
+} from './pod-security';
 import { RecoveryTarget } from './recovery-target';
 import {
   checkHost, checkImage, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey,
@@ -141,7 +143,7 @@ export class RestorePointJob extends Construct {
       securityContext: containerSecurityContext(uid),
       resources: defaultResources(),
       envVariables: {
-        ...Object.fromEntries(Object.entries(this.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+        ...literalEnv(this.environment),
         PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key }),
       },
     });

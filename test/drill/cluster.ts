@@ -5,7 +5,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DRILL_SECRET, freePort, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, runOk, Synthesized, tempDir, waitFor, writePg } from './harness';
+import {
+  DRILL_SECRET, freePort, mapPaths, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, Synthesized, tempDir, waitFor, writePg,
+} from './harness';
 import { RecoveryTarget, RestoreOptions } from '../../src';
 
 /** The result of one restore. */
@@ -13,7 +15,6 @@ export interface Restore {
   readonly result: RunResult;
   readonly pgdata: string;
   readonly dir: string;
-  readonly server: PgServer;
   readonly settings: string;
 }
 
@@ -33,7 +34,7 @@ export class DrillCluster {
     primary.initdb();
     // Exactly the Kubegres custom config's files, the scripts' in-cluster folder mapped to the drill's.
     const customConfig = synth.get('ConfigMap', 'tsb-postgres').data;
-    primary.writeConf('postgresql.conf', customConfig['postgres.conf'].split('/opt/pitr/scripts').join(paths.scripts));
+    primary.writeConf('postgresql.conf', mapPaths(customConfig['postgres.conf'], paths));
     primary.writeConf('pg_hba.conf', customConfig['pg_hba.conf']);
     primary.start();
     // What the image's entrypoint does with POSTGRES_DB, then what Kubegres' base primary_init_script.sh does on the first start of the primary.
@@ -62,19 +63,14 @@ export class DrillCluster {
 
   /** Runs the CronJob's command (`/bin/sh <scripts>/base-backup.sh`) with its environment. */
   public backup(extra: Record<string, string> = {}): RunResult {
-    const command: string[] = this.synth.container('CronJob', 'backup-tsb-postgres').command;
-    return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], this.backupEnv(extra));
+    return run(...this.synth.commandOf('CronJob', 'backup-tsb-postgres', this.paths), this.backupEnv(extra));
   }
 
   /** Runs a one-shot Job's command from the synthesized example with its environment (paths mapped, host pointed at the primary). */
   public runJob(name: string, extra: Record<string, string> = {}): RunResult {
-    const command: string[] = this.synth.container('Job', name).command;
-    const env = this.synth.envOf('Job', name, this.paths, {
-      ...('PGHOST' in this.synth.envOf('Job', name, this.paths)
-        ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {}),
-      ...extra,
-    });
-    return run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], env);
+    const env = this.synth.envOf('Job', name, this.paths);
+    const server: Record<string, string> = 'PGHOST' in env ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {};
+    return run(...this.synth.commandOf('Job', name, this.paths), { ...env, ...server, ...extra });
   }
 
   /** Complete backups in the backup folder (folders named like the reference's), sorted. */
@@ -106,7 +102,7 @@ export class DrillCluster {
    */
   public restore(target: RecoveryTarget, options: RestoreOptions = {}, extraEnv: Record<string, string> = {}): Restore {
     const synth = Synthesized.example(target, options);
-    const settings = synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'].split('/opt/pitr/scripts').join(this.paths.scripts);
+    const settings = mapPaths(synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'], this.paths);
     const dir = mkdirPg(path.join(this.root, `restore-${++this.restores}`));
     const pgdata = mkdirPg(path.join(dir, 'pgdata'));
     writePg(path.join(pgdata, 'OLD_DATA_MARKER'), 'the data directory before the restore\n');
@@ -117,15 +113,14 @@ export class DrillCluster {
       RECOVERY_SETTINGS_FILE: path.join(dir, 'recovery', 'recovery.conf'),
       ...extraEnv,
     });
-    const command: string[] = synth.container('Pod', 'postgres-restore').command;
-    const result = run(command[0], [command[1].split('/opt/pitr/scripts').join(this.paths.scripts)], env);
-    // The restored server reads the shared archive but must not archive into it (a test timeline there would be
-    // followed by later restores): archive_mode is off for drill restores.
-    const server = new PgServer(pgdata, 0, { WAL_ARCHIVE_DIR: this.paths.walArchive });
-    return { result, pgdata, dir, server, settings };
+    const result = run(...synth.commandOf('Pod', 'postgres-restore', this.paths), env);
+    return { result, pgdata, dir, settings };
   }
 
-  /** Starts a restored server on a free port, reading WAL from the shared archive (or `walArchive`). */
+  /**
+   * Starts a restored server on a free port, reading WAL from the shared archive (or `walArchive`). It must not archive
+   * into that archive (a test timeline there would be followed by later restores): archive_mode is off for drill restores.
+   */
   public async startRestored(r: Restore, allowFail = false, walArchive = this.paths.walArchive): Promise<PgServer> {
     const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: walArchive });
     server.start(['-c', 'archive_mode=off'], allowFail);
@@ -158,7 +153,6 @@ export class DrillCluster {
   }
 }
 
-export { runOk };
 
 /** The segment number of a WAL file name (16 MB segments), ignoring the timeline. */
 export function segno(name: string): number {

@@ -215,6 +215,12 @@ export class Synthesized {
     }
   }
 
+  /** A container's command with the scripts' in-cluster folder mapped: `[program, args]`, ready for `run`. */
+  public commandOf(kind: 'CronJob' | 'Job' | 'Pod', name: string, paths: PathMap): [string, string[]] {
+    const [program, ...args]: string[] = this.container(kind, name).command;
+    return [program, args.map(a => mapPaths(a, paths))];
+  }
+
   /** A container's literal environment; secretKeyRef entries become the drill password (as Kubernetes resolves them). */
   public envOf(kind: 'CronJob' | 'Job' | 'Pod', name: string, paths: PathMap, extra: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {};
