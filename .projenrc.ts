@@ -33,14 +33,18 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testTimeout: 600_000,
       // Name every test in the output, so CI shows each drill target and failure case as passed.
       verbose: true,
+      // One set-up for every test file (synth-time warnings are asserted through metadata, not printed).
+      setupFiles: ['<rootDir>/test/setup.ts'],
+      // Script bodies stand in snapshots as a hash: test/scripts.test.ts checks their bytes.
+      snapshotSerializers: ['<rootDir>/test/script-serializer.ts'],
     },
   },
   tsconfigDev: {
-    include: ['../examples/**/*.ts', '../bench/**/*.ts'],
+    include: ['../examples/**/*.ts'],
     compilerOptions: {},
   },
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'bench'] },
-  gitignore: ['/test/.drill-*', '/bench/results/'],
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples'] },
+  gitignore: ['/test/.drill-*'],
 });
 
 // The shell scripts are shipped beside the compiled code: lib/scripts/*.sh.

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { App, Chart, ChartProps, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as yaml from 'yaml';
-import { EmbeddedPostgresPitr, RecoveryTarget, RestoreMode, RestoreOptions } from '../src';
+import { EmbeddedPostgresPitr, InstallPreset, RecoveryTarget, RestoreMode, RestoreOptions } from '../src';
 
 /** The reference design's ManagementPlane, parsed from managementplane.yaml. */
 export const managementPlane = yaml.parse(fs.readFileSync(path.join(__dirname, 'managementplane.yaml'), 'utf8'));
@@ -19,7 +19,7 @@ export class PitrChart extends Chart {
 
   constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, props);
-    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane, { kubegres: {} });
+    this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane, { kubegres: {}, preset: InstallPreset.TSB });
   }
 }
 

@@ -2,14 +2,15 @@ import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { PostgresImage } from './postgres-image';
+import { CREDENTIALS_SECRET, kubegresOwned, kubegresPrimaryLabels, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
+import { addPostgresContainer, podSecurityContext } from './private/pod-security';
+import { colocateWithArchive } from './private/scheduling';
+import { scriptEnv } from './private/script-env';
 import {
-  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
-} from './pod-security';
-import { colocateWithArchive, primaryLabels } from './scheduling';
-import {
-  checkCron, checkDuration, checkHost, checkImage, checkObjectName, checkPath, checkPort, checkPositiveInteger,
-  checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode,
-} from './validate';
+  checkCron, checkDuration, checkHost, checkObjectName, checkPath, checkPort, checkPositiveInteger,
+  checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode, invalid,
+} from './private/validate';
 import { WalArchive } from './wal-archive';
 
 /**
@@ -51,7 +52,8 @@ export interface BaseBackupCronJobProps {
 
   /**
    * Name of the CronJob. A manual backup is `kubectl create job --from=cronjob/<name> manual-backup-$(date +%s)`.
-   * @default - `backup-{deploymentName}-postgres`
+   * It must not be `backup-{kubegres resource}`: Kubegres owns that name and deletes such a CronJob.
+   * @default - `{deploymentName}-postgres-base-backup`
    */
   readonly cronJobName?: string;
 
@@ -82,16 +84,23 @@ export interface BaseBackupCronJobProps {
   readonly walArchive?: WalArchive;
 
   /**
+   * The Kubegres resource whose own objects no name of this construct may take.
+   * @default - `{deploymentName}-postgres`
+   */
+  readonly kubegresName?: string;
+
+  /**
    * Labels of the primary database pod, for the pod affinity a `ReadWriteOnce` WAL archive needs.
    * @default - `{ app: '{deploymentName}-postgres', replicationRole: 'primary' }` (Kubegres' labels)
    */
   readonly primaryPodLabels?: { [key: string]: string };
 
   /**
-   * Image that runs `pg_basebackup`: use the database's own image, so the client matches the server's major version.
-   * @default 'postgres:15-alpine'
+   * Image that runs `pg_basebackup`, and the user it runs as: use the database's own image, so the client matches the
+   * server's major version.
+   * @default PostgresImage.debian15()
    */
-  readonly image?: string;
+  readonly image?: PostgresImage;
 
   /**
    * Host of the primary (its Service).
@@ -125,12 +134,6 @@ export interface BaseBackupCronJobProps {
   readonly passwordKey?: string;
 
   /**
-   * uid and gid the job runs as (the image's `postgres` user: 70 in Alpine images, 999 in Debian ones).
-   * @default 70
-   */
-  readonly runAsUser?: number;
-
-  /**
    * Resources of the backup container.
    * @default - requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi
    */
@@ -156,7 +159,7 @@ export interface BaseBackupCronJobProps {
 }
 
 /**
- * Base backups: the backup PersistentVolumeClaim (`{name}-backup`) and the CronJob (`backup-{name}-postgres`) that runs
+ * Base backups: the backup PersistentVolumeClaim (`{name}-backup`) and the CronJob (`{name}-postgres-base-backup`) that runs
  * `pg_basebackup` with streamed WAL and a fast checkpoint into `{name}-postgres-base-backup-DD_MM_YYYY_HH_MM_SS`
  * (`base.tar.gz`, `pg_wal.tar.gz`, `backup_manifest`), verifies it, and removes backups older than the retention.
  */
@@ -178,7 +181,7 @@ export class BaseBackupCronJob extends Construct {
   /** Whether archived WAL is cleaned up after retention. */
   public readonly walArchiveCleanup: boolean;
   /** Image of the backup container. */
-  public readonly image: string;
+  public readonly image: PostgresImage;
   /** Host of the primary. */
   public readonly host: string;
   /** Port of the primary. */
@@ -197,18 +200,25 @@ export class BaseBackupCronJob extends Construct {
   public readonly environment: { [name: string]: string };
   /** The backup PVC. */
   public readonly claim: kplus.PersistentVolumeClaim;
-  /** The CronJob. */
+  /** The CronJob (the construct's `Resource` child, so its `defaultChild`). */
   public readonly cronJob: kplus.CronJob;
+  /** The backup volume as mounted into the job. */
+  public readonly volume: kplus.Volume;
 
   constructor(scope: Construct, id: string, props: BaseBackupCronJobProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
+    const kubegresName = checkObjectName('kubegresName', props.kubegresName ?? names.kubegres);
     this.storage = checkSize('storage', props.storage);
     this.storageClassName = checkObjectName('storageClassName', props.storageClassName ?? 'standard');
     this.accessMode = checkWritableAccessMode('accessMode', props.accessMode ?? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE);
-    this.claimName = checkObjectName('claimName', props.claimName ?? `${name}-backup`);
+    this.claimName = checkObjectName('claimName', props.claimName ?? names.backupClaim);
     // A CronJob name becomes a label value of its Jobs' pods, so it is kept to 52 characters as Kubernetes requires.
-    this.cronJobName = checkObjectName('cronJobName', props.cronJobName ?? `backup-${name}-postgres`, 52);
+    this.cronJobName = checkObjectName('cronJobName', props.cronJobName ?? names.backupCronJob, 52);
+    const owner = kubegresOwned(kubegresName, 'CronJob', this.cronJobName);
+    if (owner) {
+      invalid('cronJobName', this.cronJobName, `is Kubegres' name for ${owner}`, `Use another name, such as '${names.backupCronJob}'`);
+    }
     this.schedule = checkCron('schedule', props.schedule ?? Cron.schedule({ minute: '0', hour: '2' }));
     this.retention = checkDuration('retention', props.retention ?? Duration.seconds(432000));
     this.walArchiveCleanup = props.walArchiveCleanup ?? props.walArchive !== undefined;
@@ -216,22 +226,21 @@ export class BaseBackupCronJob extends Construct {
       throw new Error('\'walArchiveCleanup\' is true but no \'walArchive\' was given. Pass the WalArchive whose segments the job should clean up, '
         + 'or set walArchiveCleanup: false');
     }
-    this.image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
-    this.host = checkHost('host', props.host ?? `${name}-postgres`);
+    this.image = props.image ?? PostgresImage.debian15();
+    this.host = checkHost('host', props.host ?? names.primaryHost);
     this.port = checkPort('port', props.port ?? 5432);
-    this.user = checkRoleName('user', props.user ?? name);
-    this.passwordSecret = props.passwordSecret ?? kplus.Secret.fromSecretName(this, 'PasswordSecret', 'postgres-credentials');
+    this.user = checkRoleName('user', props.user ?? names.deployment);
+    this.passwordSecret = props.passwordSecret ?? kplus.Secret.fromSecretName(this, 'PasswordSecret', CREDENTIALS_SECRET);
     checkObjectName('passwordSecret', this.passwordSecret.name);
-    this.passwordKey = checkSecretKey('passwordKey', props.passwordKey ?? 'embedded-postgres-password');
-    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
+    this.passwordKey = checkSecretKey('passwordKey', props.passwordKey ?? SUPERUSER_PASSWORD_KEY);
     const backoffLimit = checkPositiveInteger('backoffLimit', props.backoffLimit ?? 2, 0);
     const timeout = checkDuration('timeout', props.timeout ?? Duration.hours(6), 60);
     const startingDeadline = checkDuration('startingDeadline', props.startingDeadline ?? Duration.minutes(10), 10);
-    const primaryPodLabels = props.primaryPodLabels ?? primaryLabels(name);
-    this.backupNamePrefix = `${name}-postgres-base-backup`;
+    const primaryPodLabels = props.primaryPodLabels ?? kubegresPrimaryLabels(kubegresName);
+    this.backupNamePrefix = names.backupNamePrefix;
     this.mountPath = checkPath('mountPath', PitrPaths.BACKUP);
 
-    this.environment = {
+    this.environment = scriptEnv('base-backup.sh', {
       BACKUP_DIR: this.mountPath,
       BACKUP_NAME_PREFIX: this.backupNamePrefix,
       BACKUP_RETENTION_SECONDS: String(this.retention.toSeconds()),
@@ -240,16 +249,9 @@ export class BaseBackupCronJob extends Construct {
       PGHOST: this.host,
       PGPORT: String(this.port),
       PGUSER: this.user,
-    };
-
-    this.claim = new kplus.PersistentVolumeClaim(this, 'Resource', {
-      metadata: { name: this.claimName },
-      storage: this.storage,
-      storageClassName: this.storageClassName,
-      accessModes: [this.accessMode],
     });
 
-    this.cronJob = new kplus.CronJob(this, 'CronJob', {
+    this.cronJob = new kplus.CronJob(this, 'Resource', {
       metadata: { name: this.cronJobName },
       schedule: this.schedule,
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
@@ -260,26 +262,28 @@ export class BaseBackupCronJob extends Construct {
       activeDeadline: timeout,
       restartPolicy: kplus.RestartPolicy.NEVER,
       automountServiceAccountToken: false,
-      securityContext: podSecurityContext(uid),
+      securityContext: podSecurityContext(this.image.uid),
     });
-    const container = this.cronJob.addContainer({
+    this.claim = new kplus.PersistentVolumeClaim(this, 'Claim', {
+      metadata: { name: this.claimName },
+      storage: this.storage,
+      storageClassName: this.storageClassName,
+      accessModes: [this.accessMode],
+    });
+    const container = addPostgresContainer(this.cronJob, this.image, {
       name: 'base-backup',
-      image: this.image,
       command: props.scripts.command(PitrScript.BASE_BACKUP),
-      securityContext: containerSecurityContext(uid),
-      resources: props.resources ?? defaultResources(),
-      envVariables: {
-        ...literalEnv(this.environment),
-        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: this.passwordKey }),
-      },
+      resources: props.resources,
+      env: this.environment,
+      secretEnv: { PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: this.passwordKey }) },
     });
-    container.mount(this.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'BackupVolume', this.claim, { name: 'backup' }));
+    this.volume = kplus.Volume.fromPersistentVolumeClaim(this, 'BackupVolume', this.claim, { name: 'backup' });
+    container.mount(this.mountPath, this.volume);
     props.scripts.mount(container);
-    addScratch(this.cronJob, container);
 
     if (props.walArchive && this.walArchiveCleanup) {
       colocateWithArchive(this, this.cronJob, props.walArchive, primaryPodLabels, 'the backup job (walArchiveCleanup)');
-      container.mount(props.walArchive.mountPath, props.walArchive.volume());
+      container.mount(props.walArchive.mountPath, props.walArchive);
     }
   }
 }

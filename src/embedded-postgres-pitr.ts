@@ -3,63 +3,20 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { KubegresPostgres } from './kubegres-postgres';
+import { EmbeddedPostgresPitrOptions, EmbeddedPostgresPitrProps, InstallPreset, ManagementPlaneEmbeddedPostgres, RestoreOptions } from './management-plane';
 import { PitrScripts } from './pitr-scripts';
-import { DEFAULT_POSTGRES_IMAGE } from './pod-security';
+import { PostgresImage } from './postgres-image';
+import { cronIntervalSeconds } from './private/cron';
+import { MANAGEMENT_PLANE_KEYS, ResolvedPitr, resolveProps, unknownKey } from './private/resolve';
+import { renderRunbook } from './private/runbook';
+import { show } from './private/validate';
+import { warn, warningsOf } from './private/warnings';
 import { RecoveryConfig } from './recovery-config';
-import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
+import { RecoveryTarget } from './recovery-target';
 import { RecoveryWindowJob } from './recovery-window-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
 import { RestorePointJob } from './restore-point-job';
-import { checkImage, checkObjectName, checkPositiveInteger, checkSecretKey, invalid, parseAccessMode, parseCron, parseSeconds, parseSize, show } from './validate';
 import { WalArchive } from './wal-archive';
-import { warn, warningsOf } from './warnings';
-
-/**
- * How a restore is set up: the recovery settings and the restore helper.
- */
-export interface RestoreOptions {
-  /**
-   * What the server does at the target.
-   * @default RecoveryTargetAction.PROMOTE
-   */
-  readonly action?: RecoveryTargetAction;
-
-  /**
-   * Whether recovery stops just after (`true`) or just before (`false`) a time, xid or LSN target.
-   * @default - PostgreSQL's default (inclusive)
-   */
-  readonly inclusive?: boolean;
-
-  /**
-   * Which timeline recovery follows.
-   * @default RecoveryTimeline.latest()
-   */
-  readonly timeline?: RecoveryTimeline;
-
-  /**
-   * Manual (the reference's `sleep infinity` pod) or automatic (the pod performs the restore).
-   * @default RestoreMode.MANUAL
-   */
-  readonly mode?: RestoreMode;
-
-  /**
-   * Automatic mode: the base backup folder to restore.
-   * @default - the newest complete backup that ends before a time or LSN target; the newest otherwise
-   */
-  readonly backupName?: string;
-
-  /**
-   * Automatic mode: delete the data directory moved aside once the restore is written.
-   * @default false
-   */
-  readonly deleteOldData?: boolean;
-
-  /**
-   * Automatic mode, target `latest`: accept a WAL archive with a gap (history truncated at the gap).
-   * @default false
-   */
-  readonly allowTruncatedHistory?: boolean;
-}
 
 /**
  * What the generated runbook refers to.
@@ -84,8 +41,8 @@ export interface RunbookOptions {
   readonly windowManifest?: string;
 
   /**
-   * Deployments of the applications that write to the database, scaled to zero during the restore (the reference
-   * scales `tsb` and `iam`).
+   * Deployments of the applications that write to the database, scaled to zero during the restore and back to the
+   * replica counts they had (the reference scales `tsb` and `iam`).
    * @default - `[name, 'iam']`
    */
   readonly clientDeployments?: string[];
@@ -95,222 +52,24 @@ export interface RunbookOptions {
    * @default 'kubegres-controller-manager'
    */
   readonly kubegresController?: string;
+
+  /**
+   * The namespace of the Kubegres controller.
+   * @default - `kubegres-system` (upstream's install); the database's namespace with `InstallPreset.TSB`
+   */
+  readonly kubegresControllerNamespace?: string;
+
+  /**
+   * The label selector of the Kubegres controller's pods.
+   * @default - `control-plane=controller-manager` (upstream's install); `app=kubegres-controller-manager` with `InstallPreset.TSB`
+   */
+  readonly kubegresControllerSelector?: string;
 }
-
-/**
- * The Kubegres side of the deployment, when the library synthesizes it.
- */
-export interface KubegresOptions {
-  /**
-   * Size of each instance's data volume.
-   * @default '10Gi'
-   */
-  readonly databaseStorageSize?: string;
-
-  /**
-   * Storage class of the data volumes.
-   * @default 'standard'
-   */
-  readonly databaseStorageClassName?: string;
-
-  /**
-   * Key of the superuser's password (`POSTGRES_PASSWORD`) in the credentials Secret.
-   * @default 'embedded-postgres-password'
-   */
-  readonly superUserPasswordKey?: string;
-
-  /**
-   * Key of the `replication` role's password (`POSTGRES_REPLICATION_PASSWORD`) in the credentials Secret; the backup
-   * job connects as `replication` with it.
-   * @default 'embedded-postgres-replication-password'
-   */
-  readonly replicationPasswordKey?: string;
-}
-
-/**
- * Options of the composite beyond the ManagementPlane parameters: the image, names of consumed objects, overrides of
- * the created names, and an optional restore.
- */
-export interface EmbeddedPostgresPitrOptions {
-  /**
-   * The PostgreSQL image of the database pods; the backup and restore pods use it too.
-   * @default 'postgres:15-alpine'
-   */
-  readonly postgresImage?: string;
-
-  /**
-   * Synthesizes the database too: a Kubegres resource (`{name}-postgres`) and its custom config ConfigMap that enables
-   * archiving into the WAL archive. The backup job then connects as Kubegres' `replication` role.
-   * @default - no Kubegres objects: add `walArchive`'s settings, volume and scripts to your own database pods
-   */
-  readonly kubegres?: KubegresOptions;
-
-  /**
-   * Adds the restore helper pod and the recovery ConfigMap for this target.
-   * @default - no restore objects
-   */
-  readonly recoveryTarget?: RecoveryTarget;
-
-  /**
-   * How the restore is set up, when `recoveryTarget` is given.
-   * @default - promote, manual restore helper
-   */
-  readonly restore?: RestoreOptions;
-
-  /**
-   * Name of the WAL archive PVC.
-   * @default - `{name}-postgres-wal-archive`
-   */
-  readonly walArchiveClaimName?: string;
-
-  /**
-   * Name of the backup PVC.
-   * @default - `{name}-backup`
-   */
-  readonly backupClaimName?: string;
-
-  /**
-   * Name of the backup CronJob.
-   * @default - `backup-{name}-postgres`
-   */
-  readonly backupCronJobName?: string;
-
-  /**
-   * Name of the scripts ConfigMap.
-   * @default - `{name}-postgres-pitr-scripts`
-   */
-  readonly scriptsConfigMapName?: string;
-
-  /**
-   * Name of the recovery ConfigMap.
-   * @default - `{name}-postgres-recovery`
-   */
-  readonly recoveryConfigMapName?: string;
-
-  /**
-   * Name of the restore helper pod.
-   * @default 'postgres-restore'
-   */
-  readonly restorePodName?: string;
-
-  /**
-   * Claim of the primary's data volume (consumed).
-   * @default - `postgres-db-{name}-postgres-1-0`
-   */
-  readonly dataClaimName?: string;
-
-  /**
-   * TLS Secret of the server (consumed).
-   * @default - `{name}-postgres-certs`
-   */
-  readonly tlsSecretName?: string;
-
-  /**
-   * ServiceAccount of the restore pod (consumed).
-   * @default - `{name}-kubegres`
-   */
-  readonly serviceAccountName?: string;
-
-  /**
-   * Secret with the password of the backup role (consumed).
-   * @default 'postgres-credentials'
-   */
-  readonly credentialsSecretName?: string;
-
-  /**
-   * Key of the backup role's password in the credentials Secret.
-   * @default - `kubegres.replicationPasswordKey` with `kubegres`, otherwise 'embedded-postgres-password'
-   */
-  readonly credentialsSecretKey?: string;
-
-  /**
-   * Host of the primary (its Service).
-   * @default - `{name}-postgres`
-   */
-  readonly host?: string;
-
-  /**
-   * Port of the primary.
-   * @default 5432
-   */
-  readonly port?: number;
-
-  /**
-   * Role the backup job connects as; it needs the REPLICATION attribute and a `pg_hba.conf` line for replication.
-   * @default - `replication` with `kubegres`, otherwise `{name}`
-   */
-  readonly user?: string;
-}
-
-/**
- * The ManagementPlane parameters (`spec.dataStore.embeddedPostgres`), with the same names and string forms.
- */
-export interface EmbeddedPostgresPitrProps extends EmbeddedPostgresPitrOptions {
-  /**
-   * Deployment name; it prefixes every object (reference: `tsb`).
-   */
-  readonly name: string;
-
-  /**
-   * PostgreSQL instances (primary and replicas).
-   * @default 3
-   */
-  readonly replicas?: number;
-
-  /**
-   * Size of the WAL archive PVC, such as `10Gi`.
-   */
-  readonly walArchiveStorageSize: string;
-
-  /**
-   * Storage class of the WAL archive PVC.
-   * @default 'standard'
-   */
-  readonly walArchiveStorageClassName?: string;
-
-  /**
-   * Access mode of the WAL archive PVC.
-   * @default 'ReadWriteOnce'
-   */
-  readonly walArchiveStorageAccessMode?: string;
-
-  /**
-   * Size of the backup PVC, such as `50Gi`.
-   */
-  readonly backupStorageSize: string;
-
-  /**
-   * Storage class of the backup PVC.
-   * @default 'standard'
-   */
-  readonly backupStorageClassName?: string;
-
-  /**
-   * Access mode of the backup PVC.
-   * @default 'ReadWriteOnce'
-   */
-  readonly backupStorageAccessMode?: string;
-
-  /**
-   * Cron schedule of base backups (five fields).
-   * @default '0 2 * * *'
-   */
-  readonly backupCronSchedule?: string;
-
-  /**
-   * How long base backups are kept, in seconds with an `s` suffix.
-   * @default '432000s' - 5 days
-   */
-  readonly backupCleanupRetention?: string;
-}
-
-const MANAGEMENT_PLANE_KEYS = ['name', 'replicas', 'walArchiveStorageSize', 'walArchiveStorageClassName', 'walArchiveStorageAccessMode',
-  'backupStorageSize', 'backupStorageClassName', 'backupStorageAccessMode', 'backupCronSchedule', 'backupCleanupRetention'];
 
 /**
  * Point-in-Time Recovery for the embedded PostgreSQL of a ManagementPlane: the scripts ConfigMap, the WAL archive,
  * the base backup CronJob and, on request, the recovery ConfigMap and the restore helper pod, named as the reference
- * design names them.
+ * design names them. It only wires the constructs: every prop is checked first, under its own name.
  */
 export class EmbeddedPostgresPitr extends Construct {
   /**
@@ -320,26 +79,37 @@ export class EmbeddedPostgresPitr extends Construct {
    * @param options the library's own options (image, names, restore)
    */
   public static fromManagementPlane(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
+    if (typeof manifest === 'string') {
+      throw new Error('fromManagementPlane() got a string: pass the parsed ManagementPlane object, for example '
+        + 'yaml.parse(fs.readFileSync(\'managementplane.yaml\', \'utf8\')) with the \'yaml\' package');
+    }
     const ep = manifest?.spec?.dataStore?.embeddedPostgres;
     if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
       throw new Error(`The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
         + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
     }
-    const params: { [key: string]: any } = {};
-    for (const key of MANAGEMENT_PLANE_KEYS) {
-      if (ep[key] !== undefined && ep[key] !== null) {
-        params[key] = ep[key];
+    for (const key of Object.keys(ep)) {
+      if (!(MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+        throw new Error(unknownKey(`spec.dataStore.embeddedPostgres.${key}`, key, MANAGEMENT_PLANE_KEYS));
       }
     }
-    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params } as EmbeddedPostgresPitrProps);
+    const params = Object.fromEntries(Object.entries(ep).filter(([, v]) => v !== null)) as unknown as ManagementPlaneEmbeddedPostgres;
+    for (const key of Object.keys(options ?? {})) {
+      if ((MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+        throw new Error(`'${key}' is a ManagementPlane parameter: set it in spec.dataStore.embeddedPostgres, not in the options`);
+      }
+    }
+    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params });
   }
 
   /** Deployment name. */
   public readonly name: string;
   /** PostgreSQL instances. */
   public readonly replicas: number;
-  /** The PostgreSQL image. */
-  public readonly postgresImage: string;
+  /** The PostgreSQL image of every pod. */
+  public readonly postgresImage: PostgresImage;
+  /** Which install the consumed objects follow. */
+  public readonly preset: InstallPreset;
   /** The scripts ConfigMap. */
   public readonly scripts: PitrScripts;
   /** The WAL archive. */
@@ -348,113 +118,93 @@ export class EmbeddedPostgresPitr extends Construct {
   public readonly baseBackup: BaseBackupCronJob;
   /** The Kubegres resource and its custom config, when `kubegres` is set. */
   public readonly kubegres?: KubegresPostgres;
-  /** The recovery settings, once a restore is added. */
-  public recoveryConfig?: RecoveryConfig;
-  /** The restore helper, once a restore is added. */
-  public restoreHelper?: RestoreHelperPod;
 
-  private readonly options: EmbeddedPostgresPitrOptions;
+  private readonly resolved: ResolvedPitr;
+  private readonly credentials: kplus.ISecret;
+  private restore?: { config: RecoveryConfig; helper: RestoreHelperPod };
 
   constructor(scope: Construct, id: string, props: EmbeddedPostgresPitrProps) {
     super(scope, id);
-    if (props === undefined || props === null || typeof props !== 'object') {
-      throw new Error(`EmbeddedPostgresPitr needs props with the ManagementPlane parameters, got ${show(props)}`);
-    }
-    for (const key of ['name', 'walArchiveStorageSize', 'backupStorageSize'] as const) {
-      if (props[key] === undefined || props[key] === null || props[key] === '') {
-        throw new Error(`'${key}' is required and has no default (the ManagementPlane's spec.dataStore.embeddedPostgres.${key}). `
-          + `Set it, for example ${key === 'name' ? 'name: tsb' : `${key}: ${key.startsWith('wal') ? '10Gi' : '50Gi'}`}`);
-      }
-    }
-    for (const key of ['name', 'walArchiveStorageSize', 'walArchiveStorageClassName', 'walArchiveStorageAccessMode', 'backupStorageSize',
-      'backupStorageClassName', 'backupStorageAccessMode', 'backupCronSchedule', 'backupCleanupRetention'] as const) {
-      if (props[key] !== undefined && typeof props[key] !== 'string') {
-        invalid(key, props[key], 'must be a string', 'Write it as in the ManagementPlane YAML');
-      }
-    }
-    // The name prefixes objects such as `backup-{name}-postgres` (a CronJob name of at most 52 characters).
-    this.name = checkObjectName('name', props.name, 36);
-    this.replicas = checkPositiveInteger('replicas', props.replicas ?? 3);
-    this.postgresImage = checkImage('postgresImage', props.postgresImage ?? DEFAULT_POSTGRES_IMAGE);
-    this.options = props;
-    const walAccessMode = parseAccessMode('walArchiveStorageAccessMode', props.walArchiveStorageAccessMode ?? 'ReadWriteOnce');
-    if (walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
-      invalid('walArchiveStorageAccessMode', props.walArchiveStorageAccessMode, 'must not be ReadWriteOncePod: the backup job mounts the archive '
-        + 'to clean it up and the restore helper to restore from it', 'Use ReadWriteOnce or ReadWriteMany');
-    }
-    // Validate under the composite's own prop names before the values reach the constructs.
-    const storageClass = (prop: string, v: string | undefined) => checkObjectName(prop, v ?? 'standard');
-    const walStorageClass = storageClass('walArchiveStorageClassName', props.walArchiveStorageClassName);
-    const backupStorageClass = storageClass('backupStorageClassName', props.backupStorageClassName);
-    if (props.backupCronJobName !== undefined) {
-      checkObjectName('backupCronJobName', props.backupCronJobName, 52);
-    }
-    if (props.credentialsSecretKey !== undefined) {
-      checkSecretKey('credentialsSecretKey', props.credentialsSecretKey);
-    }
+    const r = resolveProps(props);
+    this.resolved = r;
+    this.name = r.names.deployment;
+    this.replicas = r.replicas;
+    this.postgresImage = r.image;
+    this.preset = r.preset;
 
-    this.scripts = new PitrScripts(this, 'Scripts', {
-      deploymentName: this.name,
-      configMapName: props.scriptsConfigMapName,
-    });
+    this.scripts = new PitrScripts(this, 'Scripts', { deploymentName: this.name, configMapName: r.scriptsConfigMapName });
     this.walArchive = new WalArchive(this, 'WalArchive', {
       deploymentName: this.name,
       scripts: this.scripts,
-      storage: parseSize('walArchiveStorageSize', props.walArchiveStorageSize),
-      storageClassName: walStorageClass,
-      accessMode: walAccessMode,
-      claimName: props.walArchiveClaimName,
+      storage: r.walArchive.size,
+      storageClassName: r.walArchive.storageClassName,
+      accessMode: r.walArchive.accessMode,
+      claimName: r.walArchive.claimName,
     });
-    const credentials = props.credentialsSecretName !== undefined
-      ? kplus.Secret.fromSecretName(this, 'Credentials', checkObjectName('credentialsSecretName', props.credentialsSecretName))
-      : undefined;
-    if (props.kubegres) {
+    this.credentials = kplus.Secret.fromSecretName(this, 'Credentials', r.credentialsSecretName);
+    if (r.kubegres) {
       this.kubegres = new KubegresPostgres(this, 'Kubegres', {
         deploymentName: this.name,
         walArchive: this.walArchive,
         replicas: this.replicas,
         image: this.postgresImage,
-        port: props.port,
-        databaseStorage: parseSize('kubegres.databaseStorageSize', props.kubegres.databaseStorageSize ?? '10Gi'),
-        databaseStorageClassName: props.kubegres.databaseStorageClassName,
-        databaseUser: props.user,
-        credentialsSecret: credentials,
-        superUserPasswordKey: props.kubegres.superUserPasswordKey,
-        replicationPasswordKey: props.kubegres.replicationPasswordKey,
+        port: r.port,
+        databaseStorage: r.kubegres.databaseStorage,
+        databaseStorageClassName: r.kubegres.databaseStorageClassName,
+        databaseUser: r.user,
+        credentialsSecret: this.credentials,
+        superUserPasswordKey: r.kubegres.superUserPasswordKey,
+        replicationPasswordKey: r.kubegres.replicationPasswordKey,
+        resources: r.kubegres.resources,
+        failoverDisabled: r.kubegres.failoverDisabled,
       });
     }
     this.baseBackup = new BaseBackupCronJob(this, 'BaseBackup', {
       deploymentName: this.name,
       scripts: this.scripts,
-      storage: parseSize('backupStorageSize', props.backupStorageSize),
-      storageClassName: backupStorageClass,
-      accessMode: parseAccessMode('backupStorageAccessMode', props.backupStorageAccessMode ?? 'ReadWriteOnce'),
-      claimName: props.backupClaimName,
-      cronJobName: props.backupCronJobName,
-      schedule: parseCron('backupCronSchedule', props.backupCronSchedule ?? '0 2 * * *'),
-      retention: parseSeconds('backupCleanupRetention', props.backupCleanupRetention ?? '432000s'),
+      storage: r.backup.size,
+      storageClassName: r.backup.storageClassName,
+      accessMode: r.backup.accessMode,
+      claimName: r.backup.claimName,
+      cronJobName: r.backup.cronJobName,
+      schedule: r.schedule,
+      retention: r.retention,
       walArchive: this.walArchive,
       image: this.postgresImage,
-      host: props.host,
-      port: props.port,
-      user: this.kubegres ? this.kubegres.backupRole : props.user,
-      passwordSecret: credentials,
-      passwordKey: props.credentialsSecretKey ?? this.kubegres?.replicationPasswordKey,
+      host: r.host,
+      port: r.port,
+      user: this.kubegres ? this.kubegres.backupRole : r.user,
+      passwordSecret: this.credentials,
+      passwordKey: r.credentialsSecretKey ?? this.kubegres?.replicationPasswordKey,
     });
 
-    // With Kubegres, its construct gives the more specific warning about spec.volume.
-    if (!this.kubegres && this.replicas > 1 && walAccessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+    // With Kubegres, its construct refuses a ReadWriteOnce archive for several instances.
+    if (!this.kubegres && this.replicas > 1 && r.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
       warn(this, `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
         + 'mounted into every database pod attaches to one node only, so pods on other nodes cannot start. '
         + 'Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node.');
     }
-    this.checkRetentionAgainstSchedule();
-
-    if (props.recoveryTarget) {
-      this.addRestore(props.recoveryTarget, props.restore);
-    } else if (props.restore) {
-      throw new Error('\'restore\' was given without \'recoveryTarget\'. Set recoveryTarget (RecoveryTarget.latest() for the end of the archive)');
+    const interval = cronIntervalSeconds(r.schedule.expressionString);
+    const retention = r.retention.toSeconds();
+    if (interval !== undefined && retention < interval) {
+      warn(this, `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
+        + `'${r.schedule.expressionString}', so at most one backup is kept and the recoverable window starts at the newest backup. `
+        + `Use a retention of at least ${interval}s (better several intervals).`);
     }
+
+    if (r.recoveryTarget) {
+      this.addRestore(r.recoveryTarget, r.restore);
+    }
+  }
+
+  /** The recovery settings, once a restore is added. */
+  public get recoveryConfig(): RecoveryConfig | undefined {
+    return this.restore?.config;
+  }
+
+  /** The restore helper, once a restore is added. */
+  public get restoreHelper(): RestoreHelperPod | undefined {
+    return this.restore?.helper;
   }
 
   /**
@@ -463,16 +213,21 @@ export class EmbeddedPostgresPitr extends Construct {
    *
    * @param target where recovery stops
    * @param options how the restore is set up
-   * @param scope where the two objects go: for example a separate chart that is applied only while restoring
+   * @param scope where the two objects go: a separate chart that is applied only while restoring
    *   (default: this construct, so the same chart)
    */
   public addRestore(target: RecoveryTarget, options: RestoreOptions = {}, scope?: Construct): RestoreHelperPod {
-    const where = scope ?? this;
-    if (this.restoreHelper) {
-      throw new Error(`A restore is already set up (target ${this.recoveryConfig!.target}); a deployment has one restore helper. `
+    if (!(target instanceof RecoveryTarget)) {
+      throw new Error(`addRestore() takes a RecoveryTarget as its first argument, got ${show(target)}. `
+        + 'Build it with RecoveryTarget.time(\'2024-12-04T14:35:00Z\'), .xid(...), .lsn(...), .restorePoint(...), .immediate() or .latest()');
+    }
+    if (this.restore) {
+      throw new Error(`A restore is already set up (target ${this.restore.config.target}); a deployment has one restore helper. `
         + 'Synthesize another chart for another target');
     }
-    this.recoveryConfig = new RecoveryConfig(where, 'Recovery', {
+    const where = scope ?? this;
+    const r = this.resolved;
+    const config = new RecoveryConfig(where, 'Recovery', {
       deploymentName: this.name,
       scripts: this.scripts,
       target,
@@ -480,35 +235,42 @@ export class EmbeddedPostgresPitr extends Construct {
       inclusive: options.inclusive,
       timeline: options.timeline,
       walArchiveMountPath: this.walArchive.mountPath,
-      configMapName: this.options.recoveryConfigMapName,
+      configMapName: r.recoveryConfigMapName,
     });
-    this.restoreHelper = new RestoreHelperPod(where, 'RestoreHelper', {
+    const claim = (cid: string, name: string) => kplus.PersistentVolumeClaim.fromClaimName(where, `${cid}Claim`, name);
+    const helper = new RestoreHelperPod(where, 'RestoreHelper', {
       deploymentName: this.name,
       scripts: this.scripts,
-      recoveryConfig: this.recoveryConfig,
+      recoveryConfig: config,
       mode: options.mode,
       backupName: options.backupName,
       deleteOldData: options.deleteOldData,
       allowTruncatedHistory: options.allowTruncatedHistory,
-      podName: this.options.restorePodName,
+      podName: r.restorePodName,
       image: this.postgresImage,
-      dataClaimName: this.options.dataClaimName,
-      backupClaimName: this.baseBackup.claimName,
-      walArchiveClaimName: this.walArchive.claimName,
+      dataClaim: claim('RestoreData', r.dataClaimName),
+      backupClaim: this.baseBackup.claim,
+      walArchiveClaim: this.walArchive.claim,
       backupNamePrefix: this.baseBackup.backupNamePrefix,
-      tlsSecretName: this.options.tlsSecretName,
-      serviceAccountName: this.options.serviceAccountName,
+      tlsSecret: r.tlsSecretName ? kplus.Secret.fromSecretName(where, 'RestoreTls', r.tlsSecretName) : undefined,
+      serviceAccount: r.serviceAccountName ? kplus.ServiceAccount.fromServiceAccountName(where, 'RestoreServiceAccount', r.serviceAccountName) : undefined,
     });
-    return this.restoreHelper;
+    this.restore = { config, helper };
+    return helper;
   }
 
   /**
    * Adds a one-shot Job that prints the recoverable window (backups, earliest and latest recoverable time, WAL gaps).
    *
-   * @param scope where the Job goes (default: this construct)
+   * @param scope where the Job goes (default: this construct); one report per scope
    */
   public addRecoveryWindowReport(scope?: Construct): RecoveryWindowJob {
-    return new RecoveryWindowJob(scope ?? this, 'RecoveryWindow', {
+    const where = scope ?? this;
+    if (where.node.tryFindChild('RecoveryWindow')) {
+      throw new Error('addRecoveryWindowReport() was already called for this scope: one recoverable-window Job per scope. '
+        + 'Apply the same Job again (kubectl delete, then apply) to run it again');
+    }
+    return new RecoveryWindowJob(where, 'RecoveryWindow', {
       deploymentName: this.name,
       scripts: this.scripts,
       walArchive: this.walArchive,
@@ -520,194 +282,62 @@ export class EmbeddedPostgresPitr extends Construct {
   /**
    * Adds a one-shot Job that creates a named restore point before a risky change.
    *
-   * @param restorePointName the name, later `RecoveryTarget.name(restorePointName)`
-   * @param scope where the Job goes (default: this construct)
+   * @param restorePointName the name, later `RecoveryTarget.restorePoint(restorePointName)`
+   * @param scope where the Job goes (default: this construct); one restore point Job per scope
    */
   public addRestorePoint(restorePointName: string, scope?: Construct): RestorePointJob {
-    return new RestorePointJob(scope ?? this, 'RestorePoint', {
+    const where = scope ?? this;
+    const existing = where.node.tryFindChild('RestorePoint') as RestorePointJob | undefined;
+    if (existing) {
+      throw new Error(`addRestorePoint('${restorePointName}'): this scope already has the restore point Job for '${existing.restorePointName}', `
+        + 'and a Job name can be used once. Add the second restore point in another chart');
+    }
+    return new RestorePointJob(where, 'RestorePoint', {
       deploymentName: this.name,
       scripts: this.scripts,
       restorePointName,
       host: this.baseBackup.host,
       port: this.baseBackup.port,
-      user: this.kubegres?.databaseUser ?? this.options.user,
-      passwordSecret: this.baseBackup.passwordSecret,
-      passwordKey: this.kubegres?.superUserPasswordKey ?? this.options.credentialsSecretKey,
+      user: this.kubegres?.databaseUser ?? this.resolved.user,
+      passwordSecret: this.credentials,
+      passwordKey: this.kubegres?.superUserPasswordKey ?? this.resolved.credentialsSecretKey,
       image: this.postgresImage,
     });
   }
 
   /**
-   * A Markdown runbook with the exact commands of a restore of this deployment: scale down, restore, follow the logs,
-   * check promotion, scale up, verify.
+   * A Markdown runbook with the exact commands of a restore of this deployment: record and stop the writers, the backup
+   * CronJob and the Kubegres controller, find the current primary's volume, restore into it, start the primary, rebuild
+   * the replicas, check, and put everything back as it was.
    */
   public runbook(options: RunbookOptions = {}): string {
-    return renderRunbook(this, options);
+    const r = this.resolved;
+    const tsb = this.preset === InstallPreset.TSB;
+    const namespace = options.namespace ?? Chart.of(this).namespace ?? 'default';
+    return renderRunbook({
+      deployment: this.name,
+      namespace,
+      kubegres: this.kubegres?.resourceName ?? r.names.kubegres,
+      replicas: this.replicas,
+      walArchiveClaim: this.walArchive.claimName,
+      backupClaim: this.baseBackup.claimName,
+      backupCronJob: this.baseBackup.cronJobName,
+      recoveryWindowJob: r.names.recoveryWindowJob,
+      restorePod: this.restoreHelper?.podName ?? r.restorePodName,
+      restoreDataClaim: this.restoreHelper?.dataClaimName ?? r.dataClaimName,
+      automatic: this.restoreHelper?.mode === RestoreMode.AUTOMATIC,
+      target: this.recoveryConfig?.target.toString(),
+      restoreManifest: options.restoreManifest ?? 'restore.k8s.yaml',
+      windowManifest: options.windowManifest ?? 'window.k8s.yaml',
+      clientDeployments: options.clientDeployments ?? [this.name, 'iam'],
+      controller: options.kubegresController ?? 'kubegres-controller-manager',
+      controllerNamespace: options.kubegresControllerNamespace ?? (tsb ? namespace : 'kubegres-system'),
+      controllerSelector: options.kubegresControllerSelector ?? (tsb ? 'app=kubegres-controller-manager' : 'control-plane=controller-manager'),
+    });
   }
 
   /** The synth-time warnings of this deployment. */
   public get warnings(): string[] {
     return warningsOf(this);
   }
-
-  /** Warns when the retention is shorter than the interval between backups of a simple schedule. */
-  private checkRetentionAgainstSchedule(): void {
-    const fields = this.baseBackup.schedule.expressionString.split(' ');
-    const interval = cronIntervalSeconds(fields);
-    const retention = this.baseBackup.retention.toSeconds();
-    if (interval !== undefined && retention < interval) {
-      warn(this, `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
-        + `'${this.baseBackup.schedule.expressionString}', so at most one backup is kept and the recoverable window starts at the newest backup. `
-        + `Use a retention of at least ${interval}s (better several intervals).`);
-    }
-  }
-}
-
-/** Renders the runbook of a deployment. */
-function renderRunbook(pitr: EmbeddedPostgresPitr, options: RunbookOptions): string {
-  const ns = options.namespace ?? Chart.of(pitr).namespace ?? 'default';
-  checkObjectName('namespace', ns, 63);
-  const restoreFile = options.restoreManifest ?? 'restore.k8s.yaml';
-  const windowFile = options.windowManifest ?? 'window.k8s.yaml';
-  for (const [prop, file] of [['restoreManifest', restoreFile], ['windowManifest', windowFile]]) {
-    if (!/^[A-Za-z0-9._\/-]+$/.test(file)) {
-      invalid(prop, file, 'must be a file path of letters, digits, \'.\', \'_\', \'-\' and \'/\'');
-    }
-  }
-  const clients = (options.clientDeployments ?? [pitr.name, 'iam']).map(d => checkObjectName('clientDeployments', d));
-  const controller = checkObjectName('kubegresController', options.kubegresController ?? 'kubegres-controller-manager');
-  const kubegres = `${pitr.name}-postgres`;
-  const primaryPod = `${kubegres}-1-0`;
-  const restore = pitr.restoreHelper;
-  const recovery = pitr.recoveryConfig;
-  const pod = restore?.podName ?? 'postgres-restore';
-  const target = recovery ? recovery.target.toString() : 'the target of your restore chart';
-  const automatic = restore?.mode === RestoreMode.AUTOMATIC;
-  const psql = (sql: string) => `kubectl exec -n ${ns} ${primaryPod} -- sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "${sql}"'`;
-  const k = (cmd: string) => `kubectl ${cmd}`;
-  const lines = [
-    `# Point-in-time restore runbook: ${pitr.name} (namespace ${ns})`,
-    '',
-    `Generated by cdk8s-postgres-pitr for the Kubegres resource \`${kubegres}\` (${pitr.replicas} instance${pitr.replicas === 1 ? '' : 's'}),`,
-    `the WAL archive \`${pitr.walArchive.claimName}\` and the backups in \`${pitr.baseBackup.claimName}\`. Target: ${target}.`,
-    'Run the commands in order; each step says what to expect.',
-    '',
-    '## 1. Check what can be restored',
-    '',
-    '```sh',
-    k(`apply -n ${ns} -f ${windowFile}`),
-    k(`wait -n ${ns} --for=condition=complete --timeout=300s job/${pitr.name}-postgres-recovery-window`),
-    k(`logs -n ${ns} job/${pitr.name}-postgres-recovery-window`),
-    k(`delete -n ${ns} -f ${windowFile}`),
-    '```',
-    '',
-    'The target must lie between the earliest and the latest recoverable time, and no gap may precede it.',
-    '',
-    '## 2. Stop the writers',
-    '',
-    '```sh',
-    k(`scale deployment -n ${ns} ${clients.join(' ')} --replicas 0`),
-    '```',
-    '',
-    '## 3. Scale PostgreSQL down to nothing',
-    '',
-    '```sh',
-    k(`patch kubegres -n ${ns} ${kubegres} --type=merge -p '{"spec":{"replicas":1}}'`),
-    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${kubegres},replicationRole=replica || true`),
-    k(`scale deployment -n ${ns} ${controller} --replicas=0`),
-    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${controller}`),
-    k(`scale statefulset -n ${ns} -l app=${kubegres},replicationRole=primary --replicas=0`),
-    k(`wait -n ${ns} --for=delete --timeout=120s pod -l app=${kubegres},replicationRole=primary`),
-    '```',
-    '',
-    '## 4. Restore the data directory',
-    '',
-    automatic
-      ? 'The restore helper runs the restore itself: it picks the base backup for the target, moves the current data directory aside to '
-        + '`pgdata.before-restore-<UTC timestamp>`, extracts the backup, writes the recovery settings and `recovery.signal`, prints what it did '
-        + 'and exits. On any failure it exits non-zero and leaves the data directory untouched.'
-      : 'The restore helper waits for you (`sleep infinity`): run `/opt/pitr/scripts/restore-data.sh` in it, with the environment of the '
-        + 'automatic mode, or follow the manual steps of the README.',
-    '',
-    '```sh',
-    k(`apply -n ${ns} -f ${restoreFile}`),
-    automatic
-      ? k(`wait -n ${ns} --for=jsonpath='{.status.phase}'=Succeeded --timeout=1800s pod/${pod}`)
-      : k(`wait -n ${ns} --for=condition=ready --timeout=120s pod/${pod}`),
-    k(`logs -n ${ns} ${pod}`),
-    k(`delete pod -n ${ns} ${pod}  # releases the data volume`),
-    '```',
-    '',
-    '## 5. Start the primary and follow recovery',
-    '',
-    '```sh',
-    k(`scale statefulset -n ${ns} -l app=${kubegres},replicationRole=primary --replicas=1`),
-    k(`logs -n ${ns} -f ${primaryPod}`),
-    '```',
-    '',
-    'Expect `starting point-in-time recovery`, `restored log file "…" from archive`, then `selected new timeline ID`,',
-    '`archive recovery complete` and `database system is ready to accept connections`. A `FATAL: recovery ended before',
-    'configured recovery target was reached` means WAL is missing before the target: nothing is lost, the old data directory',
-    'is beside the new one; pick an earlier target.',
-    '',
-    '## 6. Check the promotion',
-    '',
-    '```sh',
-    `${psql('SELECT pg_is_in_recovery()')}  # f`,
-    `${psql('SELECT timeline_id FROM pg_control_checkpoint()')}  # a new timeline`,
-    '```',
-    '',
-    '## 7. Scale up the controller, the replicas and the writers',
-    '',
-    '```sh',
-    k(`scale deployment -n ${ns} ${controller} --replicas=1`),
-    k(`wait -n ${ns} --for=condition=available --timeout=120s deployment/${controller}`),
-    k(`patch kubegres -n ${ns} ${kubegres} --type=merge -p '{"spec":{"replicas":${pitr.replicas}}}'`),
-    k(`wait -n ${ns} --for=condition=ready --timeout=300s pod -l app=${kubegres},replicationRole=replica`),
-    k(`scale deployment -n ${ns} ${clients.join(' ')} --replicas 1`),
-    '```',
-    '',
-    '## 8. Verify',
-    '',
-    '```sh',
-    `${psql('SELECT count(*) FROM pg_stat_replication')}  # ${pitr.replicas - 1}`,
-    k(`create job -n ${ns} --from=cronjob/${pitr.baseBackup.cronJobName} after-restore-backup-$(date +%s)  # a base backup on the new timeline`),
-    '```',
-    '',
-    'When the restored data is confirmed, remove the old data directory (`pgdata.before-restore-*` beside `pgdata` on',
-    `the \`postgres-db-${kubegres}-1-0\` volume) to free its space.`,
-    '',
-  ];
-  return lines.join('\n');
-}
-
-/** The interval of simple schedules (every n minutes, hourly, daily, weekly); undefined when irregular. */
-function cronIntervalSeconds([minute, hour, day, month, weekDay]: string[]): number | undefined {
-  const fixed = (f: string) => /^\d+$/.test(f);
-  const step = (f: string) => /^\*\/(\d+)$/.exec(f)?.[1];
-  if (month !== '*' || (day !== '*' && day !== '?')) {
-    return undefined;
-  }
-  if (fixed(minute) && fixed(hour) && (weekDay === '*' || weekDay === '?')) {
-    return 86400;
-  }
-  if (fixed(minute) && fixed(hour) && fixed(weekDay)) {
-    return 7 * 86400;
-  }
-  if (weekDay !== '*' && weekDay !== '?') {
-    return undefined;
-  }
-  if (fixed(minute) && hour === '*') {
-    return 3600;
-  }
-  if (fixed(minute) && step(hour)) {
-    return Number(step(hour)) * 3600;
-  }
-  if (minute === '*' && hour === '*') {
-    return 60;
-  }
-  if (step(minute) && hour === '*') {
-    return Number(step(minute)) * 60;
-  }
-  return undefined;
 }

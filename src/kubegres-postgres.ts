@@ -1,13 +1,14 @@
-import { ApiObject, Size } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PitrScripts } from './pitr-scripts';
-import { DEFAULT_POSTGRES_IMAGE, POSTGRES_UID } from './pod-security';
+import { Kubegres } from './kubegres-resource';
+import { ImageLayout, PostgresImage } from './postgres-image';
+import { CREDENTIALS_SECRET, Names, REPLICATION_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './private/names';
 import {
-  checkImage, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey, checkSize,
-} from './validate';
+  checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey, checkSize, invalid,
+} from './private/validate';
+import { warn } from './private/warnings';
 import { WalArchive } from './wal-archive';
-import { warn } from './warnings';
 
 /**
  * Props of `KubegresPostgres`.
@@ -31,10 +32,11 @@ export interface KubegresPostgresProps {
   readonly replicas?: number;
 
   /**
-   * The PostgreSQL image.
-   * @default 'postgres:15-alpine'
+   * The PostgreSQL image. Kubegres promotes a replica by running `/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl promote`
+   * through `su` as root, which only the official Debian images can do: an Alpine image needs `failoverDisabled`.
+   * @default PostgresImage.debian15()
    */
-  readonly image?: string;
+  readonly image?: PostgresImage;
 
   /**
    * Port of the instances.
@@ -92,10 +94,17 @@ export interface KubegresPostgresProps {
   readonly customConfigName?: string;
 
   /**
-   * uid and gid of the instances (the image's `postgres` user).
-   * @default 70
+   * Resources of every instance's container (`spec.resources`).
+   * @default - requests cpu 250m, memory 512Mi; limits cpu 2, memory 2Gi
    */
-  readonly runAsUser?: number;
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Disables Kubegres' failover (`spec.failover.isDisabled`): a failed primary is not replaced by a replica. Needed
+   * for an image Kubegres cannot promote in (Alpine).
+   * @default false
+   */
+  readonly failoverDisabled?: boolean;
 
   /**
    * `max_connections`.
@@ -109,6 +118,12 @@ export interface KubegresPostgresProps {
    */
   readonly sharedBuffers?: Size;
 }
+
+/**
+ * The capabilities a Kubegres instance keeps: the entrypoint's `chown`/`chmod` of the data directory and its step down
+ * to the postgres user (gosu), and the promotion hook's `su`.
+ */
+const KUBEGRES_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 
 /** The role Kubegres creates for replication (`POSTGRES_REPLICATION_PASSWORD`); the backup job connects as it. */
 export const KUBEGRES_REPLICATION_ROLE = 'replication';
@@ -130,7 +145,7 @@ export class KubegresPostgres extends Construct {
   /** Instances. */
   public readonly replicas: number;
   /** Image. */
-  public readonly image: string;
+  public readonly image: PostgresImage;
   /** Port. */
   public readonly port: number;
   /** The superuser / database name. */
@@ -143,43 +158,69 @@ export class KubegresPostgres extends Construct {
   public readonly replicationPasswordKey: string;
   /** The role the backup job connects as: `replication`. */
   public readonly backupRole: string;
+  /** Whether Kubegres' failover is disabled. */
+  public readonly failoverDisabled: boolean;
   /** The custom config's `postgres.conf` (it replaces Kubegres' base one). */
   public readonly postgresConf: string;
   /** The custom config's `pg_hba.conf`. */
   public readonly pgHbaConf: string;
   /** `spec.volume.volumes` of the Kubegres resource: the WAL archive PVC and the scripts ConfigMap. */
-  public readonly volumes: any[];
+  public readonly volumes: kplus.k8s.Volume[];
   /** `spec.volume.volumeMounts` of the Kubegres resource. */
-  public readonly volumeMounts: any[];
+  public readonly volumeMounts: kplus.k8s.VolumeMount[];
   /** The custom config ConfigMap. */
   public readonly customConfig: kplus.ConfigMap;
   /** The Kubegres resource. */
-  public readonly resource: ApiObject;
+  public readonly resource: Kubegres;
 
   constructor(scope: Construct, id: string, props: KubegresPostgresProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.replicas = checkPositiveInteger('replicas', props.replicas ?? 3);
-    this.image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
+    this.image = props.image ?? PostgresImage.debian15();
     this.port = checkPort('port', props.port ?? 5432);
     const databaseStorage = checkSize('databaseStorage', props.databaseStorage ?? Size.gibibytes(10));
     const databaseStorageClassName = checkObjectName('databaseStorageClassName', props.databaseStorageClassName ?? 'standard');
-    this.databaseUser = checkRoleName('databaseUser', props.databaseUser ?? name);
-    this.credentialsSecret = props.credentialsSecret ?? kplus.Secret.fromSecretName(this, 'Credentials', 'postgres-credentials');
+    this.databaseUser = checkRoleName('databaseUser', props.databaseUser ?? names.deployment);
+    this.credentialsSecret = props.credentialsSecret ?? kplus.Secret.fromSecretName(this, 'Credentials', CREDENTIALS_SECRET);
     checkObjectName('credentialsSecret', this.credentialsSecret.name);
-    this.superUserPasswordKey = checkSecretKey('superUserPasswordKey', props.superUserPasswordKey ?? 'embedded-postgres-password');
-    this.replicationPasswordKey = checkSecretKey('replicationPasswordKey', props.replicationPasswordKey ?? 'embedded-postgres-replication-password');
-    this.resourceName = checkObjectName('resourceName', props.resourceName ?? `${name}-postgres`, 50);
-    this.customConfigName = checkObjectName('customConfigName', props.customConfigName ?? `${name}-postgres`);
-    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
+    this.superUserPasswordKey = checkSecretKey('superUserPasswordKey', props.superUserPasswordKey ?? SUPERUSER_PASSWORD_KEY);
+    this.replicationPasswordKey = checkSecretKey('replicationPasswordKey', props.replicationPasswordKey ?? REPLICATION_PASSWORD_KEY);
+    this.resourceName = checkObjectName('resourceName', props.resourceName ?? names.kubegres, 50);
+    this.customConfigName = checkObjectName('customConfigName', props.customConfigName ?? names.kubegres);
     const maxConnections = checkPositiveInteger('maxConnections', props.maxConnections ?? 100);
     const sharedBuffers = checkSize('sharedBuffers', props.sharedBuffers ?? Size.mebibytes(128));
+    this.failoverDisabled = props.failoverDisabled ?? false;
+    if (typeof this.failoverDisabled !== 'boolean') {
+      invalid('failoverDisabled', this.failoverDisabled, 'must be true or false');
+    }
     this.backupRole = KUBEGRES_REPLICATION_ROLE;
-
     const archive = props.walArchive;
+
+    // Kubegres promotes a replica with `su ... /usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl promote` (its base config's
+    // promotion script), which needs root and the Debian layout.
+    if (this.image.layout !== ImageLayout.DEBIAN && !this.failoverDisabled) {
+      invalid('image', this.image.reference, 'is an Alpine image, in which Kubegres cannot promote a replica: its promotion script runs '
+        + '/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl as root, and Alpine images install PostgreSQL under /usr/local',
+      'Use the official Debian image (postgres:15-bookworm, the default), or set failoverDisabled: true to run without failover');
+    }
+    if (this.failoverDisabled) {
+      warn(this, `Kubegres failover is disabled (spec.failover.isDisabled) for '${this.resourceName}': a failed primary is not replaced by a replica. `
+        + 'Use the Debian image and leave failoverDisabled unset to have failover.');
+    }
+    // Kubegres adds spec.volume to every instance: a ReadWriteOnce archive attaches to one node, so the other instances
+    // hang on Multi-Attach, Kubegres' replica deployment times out, and it then suppresses failover.
+    if (this.replicas > 1 && archive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+      invalid('walArchiveStorageAccessMode', 'ReadWriteOnce', `cannot serve ${this.replicas} Kubegres instances: Kubegres mounts spec.volume `
+        + `(the WAL archive '${archive.claimName}') into every instance, and a ReadWriteOnce volume attaches to one node, so instances on `
+        + 'other nodes hang on Multi-Attach and Kubegres then blocks failover',
+      'Use walArchiveStorageAccessMode: ReadWriteMany (a storage class that supports it), or replicas: 1');
+    }
+
     this.postgresConf = [
       '# postgres.conf of the Kubegres custom config (cdk8s-postgres-pitr): the settings of Kubegres\' base config,',
-      '# then WAL archiving. Kubegres copies this file to the data directory as postgresql.conf on every instance.',
+      '# then WAL archiving. Kubegres mounts this key by subPath at /etc/postgres.conf on every instance and starts',
+      '# postgres with -c config_file=/etc/postgres.conf: an edit takes effect only when the instances restart.',
       'listen_addresses = \'*\'',
       'max_wal_senders = 10',
       `max_connections = ${maxConnections}`,
@@ -203,7 +244,7 @@ export class KubegresPostgres extends Construct {
       data: { 'postgres.conf': this.postgresConf, 'pg_hba.conf': this.pgHbaConf },
     });
 
-    const scripts: PitrScripts = archive.scripts;
+    const scripts = archive.scripts;
     this.volumes = [
       { name: 'wal-archive', persistentVolumeClaim: { claimName: archive.claimName } },
       { name: 'pitr-scripts', configMap: { name: scripts.configMapName, defaultMode: 0o555 } },
@@ -213,14 +254,17 @@ export class KubegresPostgres extends Construct {
       { name: 'pitr-scripts', mountPath: scripts.mountPath, readOnly: true },
     ];
 
-    const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: this.credentialsSecret.name, key } } });
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'kubegres.reactive-tech.io/v1',
-      kind: 'Kubegres',
+    const secretEnv = (envName: string, key: string): kplus.k8s.EnvVar =>
+      ({ name: envName, valueFrom: { secretKeyRef: { name: this.credentialsSecret.name, key } } });
+    const resources = props.resources ?? {
+      cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(2) },
+      memory: { request: Size.mebibytes(512), limit: Size.gibibytes(2) },
+    };
+    this.resource = new Kubegres(this, 'Resource', {
       metadata: { name: this.resourceName },
       spec: {
         replicas: this.replicas,
-        image: this.image,
+        image: this.image.reference,
         port: this.port,
         database: {
           size: databaseStorage.asString(),
@@ -235,20 +279,37 @@ export class KubegresPostgres extends Construct {
           secretEnv('POSTGRES_REPLICATION_PASSWORD', this.replicationPasswordKey),
         ],
         volume: { volumes: this.volumes, volumeMounts: this.volumeMounts },
+        // The image's entrypoint starts as root, fixes the data directory's owner and steps down to the postgres user
+        // (gosu); Kubegres' promotion hook runs `su ... pg_ctl promote` as root. So the instances cannot be forced
+        // non-root: they keep only the capabilities those steps use, with no privilege escalation and the runtime's
+        // default seccomp profile. The volumes are group-owned by the postgres user, which runs archive_command.
         securityContext: {
-          runAsNonRoot: true,
-          runAsUser: uid,
-          runAsGroup: uid,
-          fsGroup: uid,
+          fsGroup: this.image.uid,
+          fsGroupChangePolicy: 'OnRootMismatch',
           seccompProfile: { type: 'RuntimeDefault' },
         },
+        containerSecurityContext: {
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'], add: [...KUBEGRES_CAPABILITIES] },
+        },
+        resources: resourceRequirements(resources),
+        failover: this.failoverDisabled ? { isDisabled: true } : undefined,
       },
     });
-
-    if (this.replicas > 1 && archive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
-      warn(this, `Kubegres mounts spec.volume into all ${this.replicas} instances, and the WAL archive '${archive.claimName}' is ReadWriteOnce, `
-        + 'so it attaches to one node only: instances scheduled on other nodes stay Pending. Only the primary archives (replicas do not '
-        + 'run archive_command with archive_mode = on). Use a ReadWriteMany archive, or keep the instances on one node.');
-    }
   }
+}
+
+/** kplus container resources as the core `ResourceRequirements`. */
+function resourceRequirements(r: kplus.ContainerResources): kplus.k8s.ResourceRequirements {
+  const q = (v: string | undefined) => (v === undefined ? undefined : kplus.k8s.Quantity.fromString(v));
+  const mem = (s: Size | undefined) => (s === undefined ? undefined : `${s.toMebibytes()}Mi`);
+  const pick = (o: { [k: string]: kplus.k8s.Quantity | undefined }) => {
+    const entries = Object.entries(o).filter(([, v]) => v !== undefined) as Array<[string, kplus.k8s.Quantity]>;
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  };
+  return {
+    requests: pick({ cpu: q(r.cpu?.request?.amount), memory: q(mem(r.memory?.request)) }),
+    limits: pick({ cpu: q(r.cpu?.limit?.amount), memory: q(mem(r.memory?.limit)) }),
+  };
 }

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkObjectName, checkPath } from './validate';
+import { Names } from './private/names';
+import { checkObjectName, checkPath } from './private/validate';
 
 /**
  * The shell scripts the library ships. Each is a real `.sh` file in the package (`lib/scripts/`), read from
@@ -72,7 +73,7 @@ export interface PitrScriptsProps {
  * The scripts ConfigMap (`{name}-postgres-pitr-scripts`): every `.sh` of the library, mounted read-only into the
  * database pods (for `archive_command` and `restore_command`), the backup CronJob and the restore helper.
  */
-export class PitrScripts extends Construct {
+export class PitrScripts extends Construct implements kplus.IStorage {
   /**
    * The exact text of one of the shipped scripts.
    */
@@ -95,7 +96,7 @@ export class PitrScripts extends Construct {
   constructor(scope: Construct, id: string, props: PitrScriptsProps) {
     super(scope, id);
     checkObjectName('deploymentName', props.deploymentName);
-    this.configMapName = checkObjectName('configMapName', props.configMapName ?? `${props.deploymentName}-postgres-pitr-scripts`);
+    this.configMapName = checkObjectName('configMapName', props.configMapName ?? new Names(props.deploymentName).scriptsConfigMap);
     this.mountPath = checkPath('mountPath', props.mountPath ?? PitrPaths.SCRIPTS);
 
     // Every .sh of the package, including the helpers the scripts source (such as pitr-catalog.sh), in name order.
@@ -121,11 +122,11 @@ export class PitrScripts extends Construct {
 
   /** Mounts the scripts read-only into a container (volume name `pitr-scripts`). */
   public mount(container: kplus.Container): void {
-    container.mount(this.mountPath, this.volume(), { readOnly: true });
+    container.mount(this.mountPath, this, { readOnly: true });
   }
 
-  /** A volume of the scripts ConfigMap, files mode 0555. One per scope that asks. */
-  public volume(): kplus.Volume {
+  /** The scripts ConfigMap as a pod volume named `pitr-scripts`, files mode 0555 (kplus `IStorage`). */
+  public asVolume(): kplus.Volume {
     const existing = this.node.tryFindChild('Volume') as kplus.Volume | undefined;
     return existing ?? kplus.Volume.fromConfigMap(this, 'Volume', this.configMap, { name: 'pitr-scripts', defaultMode: 0o555 });
   }

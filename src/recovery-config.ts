@@ -1,8 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { Names } from './private/names';
+import { checkObjectName, checkPath, confQuote, invalid } from './private/validate';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTargetType, RecoveryTimeline } from './recovery-target';
-import { checkObjectName, checkPath, confQuote, invalid } from './validate';
 
 /**
  * Props of `RecoveryConfig`.
@@ -88,7 +89,7 @@ export class RecoveryConfig extends Construct {
 
   constructor(scope: Construct, id: string, props: RecoveryConfigProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.target = props.target ?? RecoveryTarget.latest();
     this.action = props.action ?? RecoveryTargetAction.PROMOTE;
     if (!Object.values(RecoveryTargetAction).includes(this.action)) {
@@ -103,7 +104,7 @@ export class RecoveryConfig extends Construct {
     }
     this.inclusive = props.inclusive;
     this.timeline = props.timeline ?? RecoveryTimeline.latest();
-    this.configMapName = checkObjectName('configMapName', props.configMapName ?? `${name}-postgres-recovery`);
+    this.configMapName = checkObjectName('configMapName', props.configMapName ?? names.recoveryConfigMap);
     const walDir = checkPath('walArchiveMountPath', props.walArchiveMountPath ?? PitrPaths.WAL_ARCHIVE);
     this.signalFile = RecoveryConfig.SIGNAL_FILE;
 

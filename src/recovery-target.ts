@@ -1,4 +1,4 @@
-import { invalid } from './validate';
+import { invalid } from './private/validate';
 
 /**
  * The kinds of recovery target.
@@ -60,12 +60,12 @@ export class RecoveryTarget {
   }
 
   /** Recover to a named restore point created with `pg_create_restore_point(name)` (at most 63 bytes). */
-  public static name(restorePoint: string): RecoveryTarget {
+  public static restorePoint(restorePoint: string): RecoveryTarget {
     // PostgreSQL keeps restore point names to 63 bytes (MAXFNAMELEN - 1) and compares them byte for byte, so a longer
     // name could never be found. Control characters (line breaks, NUL, escapes) cannot be written into postgresql.conf.
     if (typeof restorePoint !== 'string' || restorePoint.length === 0 || Buffer.byteLength(restorePoint, 'utf8') > 63
       || /[\u0000-\u001f\u007f]/.test(restorePoint) || LONE_SURROGATE.test(restorePoint)) {
-      invalid('recoveryTarget.name', restorePoint, 'must be a restore point name of 1 to 63 bytes (UTF-8) without control characters',
+      invalid('recoveryTarget.restorePoint', restorePoint, 'must be a restore point name of 1 to 63 bytes (UTF-8) without control characters',
         'Use the name given to pg_create_restore_point(), such as \'before_critical_operation\'');
     }
     return new RecoveryTarget(RecoveryTargetType.NAME, restorePoint);

@@ -3,11 +3,12 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { PitrScript, PitrScripts } from './pitr-scripts';
-import {
-  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
-} from './pod-security';
-import { colocateWithArchive, primaryLabels } from './scheduling';
-import { checkImage, checkObjectName, checkPositiveInteger, invalid } from './validate';
+import { PostgresImage } from './postgres-image';
+import { kubegresPrimaryLabels, Names } from './private/names';
+import { addPostgresContainer, podSecurityContext } from './private/pod-security';
+import { colocateWithArchive } from './private/scheduling';
+import { scriptEnv } from './private/script-env';
+import { checkObjectName, invalid } from './private/validate';
 import { WalArchive } from './wal-archive';
 
 /**
@@ -48,10 +49,10 @@ export interface RecoveryWindowJobProps {
   readonly format?: ReportFormat;
 
   /**
-   * Image of the job (it uses `pg_waldump` for the latest commit time).
-   * @default 'postgres:15-alpine'
+   * Image of the job and the user it runs as: the database's own image.
+   * @default PostgresImage.debian15()
    */
-  readonly image?: string;
+  readonly image?: PostgresImage;
 
   /**
    * Labels of the primary pod, for the pod affinity a `ReadWriteOnce` WAL archive needs.
@@ -65,11 +66,6 @@ export interface RecoveryWindowJobProps {
    */
   readonly ttlAfterFinished?: Duration;
 
-  /**
-   * uid and gid of the job.
-   * @default 70
-   */
-  readonly runAsUser?: number;
 }
 
 /**
@@ -89,42 +85,37 @@ export class RecoveryWindowJob extends Construct {
 
   constructor(scope: Construct, id: string, props: RecoveryWindowJobProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
-    this.jobName = checkObjectName('jobName', props.jobName ?? `${name}-postgres-recovery-window`, 63);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
+    this.jobName = checkObjectName('jobName', props.jobName ?? names.recoveryWindowJob, 63);
     this.format = props.format ?? ReportFormat.BOTH;
     if (!Object.values(ReportFormat).includes(this.format)) {
       invalid('format', this.format, 'must be text, json or both');
     }
-    const image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
-    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
-    this.environment = {
+    const image = props.image ?? PostgresImage.debian15();
+    this.environment = scriptEnv('recovery-window.sh', {
       BACKUP_DIR: props.baseBackup.mountPath,
       WAL_ARCHIVE_DIR: props.walArchive.mountPath,
       BACKUP_NAME_PREFIX: props.baseBackup.backupNamePrefix,
       REPORT_FORMAT: this.format,
-    };
+    });
     this.job = new kplus.Job(this, 'Resource', {
       metadata: { name: this.jobName },
       backoffLimit: 0,
       ttlAfterFinished: props.ttlAfterFinished ?? Duration.days(1),
       restartPolicy: kplus.RestartPolicy.NEVER,
       automountServiceAccountToken: false,
-      securityContext: podSecurityContext(uid),
+      securityContext: podSecurityContext(image.uid),
     });
-    const container = this.job.addContainer({
+    const container = addPostgresContainer(this.job, image, {
       name: 'recovery-window',
-      image,
       command: props.scripts.command(PitrScript.RECOVERY_WINDOW),
-      securityContext: containerSecurityContext(uid),
-      resources: defaultResources(),
-      envVariables: literalEnv(this.environment),
+      env: this.environment,
     });
     container.mount(props.baseBackup.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'Backup', props.baseBackup.claim, { name: 'backup', readOnly: true }),
       { readOnly: true });
     container.mount(props.walArchive.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'WalArchive', props.walArchive.claim,
       { name: 'wal-archive', readOnly: true }), { readOnly: true });
     props.scripts.mount(container);
-    addScratch(this.job, container);
-    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? primaryLabels(name), 'the recovery window report');
+    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? kubegresPrimaryLabels(names.kubegres), 'the recovery window report');
   }
 }

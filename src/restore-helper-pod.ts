@@ -1,11 +1,12 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
-import {
-  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
-} from './pod-security';
+import { PostgresImage } from './postgres-image';
+import { kubegresInstance, kubegresOwned, Names } from './private/names';
+import { addPostgresContainer, podSecurityContext } from './private/pod-security';
+import { scriptEnv } from './private/script-env';
+import { checkObjectName, invalid } from './private/validate';
 import { RecoveryConfig } from './recovery-config';
-import { checkImage, checkLabel, checkObjectName, checkPositiveInteger, invalid } from './validate';
 
 /**
  * How the restore helper works.
@@ -74,28 +75,29 @@ export interface RestoreHelperPodProps {
   readonly podName?: string;
 
   /**
-   * Image of the pod: the database's own image.
-   * @default 'postgres:15-alpine'
+   * Image of the pod and the user it runs as: the database's own image.
+   * @default PostgresImage.debian15()
    */
-  readonly image?: string;
+  readonly image?: PostgresImage;
 
   /**
-   * Claim of the primary's data volume.
-   * @default - `postgres-db-{deploymentName}-postgres-1-0`
+   * The data volume the database starts from: the current primary's. Kubegres gives new instances new indexes, so
+   * after a failover this is not instance 1; the runbook puts the current primary's claim in its place.
+   * @default - `postgres-db-{deploymentName}-postgres-1-0`, Kubegres' first instance
    */
-  readonly dataClaimName?: string;
+  readonly dataClaim?: kplus.IPersistentVolumeClaim;
 
   /**
-   * Claim of the backup volume.
-   * @default - `{deploymentName}-backup`
+   * The backup volume.
+   * @default - the claim `{deploymentName}-backup`
    */
-  readonly backupClaimName?: string;
+  readonly backupClaim?: kplus.IPersistentVolumeClaim;
 
   /**
-   * Claim of the WAL archive volume.
-   * @default - `{deploymentName}-postgres-wal-archive`
+   * The WAL archive volume.
+   * @default - the claim `{deploymentName}-postgres-wal-archive`
    */
-  readonly walArchiveClaimName?: string;
+  readonly walArchiveClaim?: kplus.IPersistentVolumeClaim;
 
   /**
    * Prefix of the backup folders.
@@ -104,22 +106,18 @@ export interface RestoreHelperPodProps {
   readonly backupNamePrefix?: string;
 
   /**
-   * Secret with the server's TLS files, mounted read-only with mode 0600 at `/var/lib/postgresql/data/tls`.
-   * @default - `{deploymentName}-postgres-certs`
+   * Secret with the server's TLS files, mounted read-only with mode 0600 at `/var/lib/postgresql/data/tls`, as TSB's
+   * restore pod has it. Give it only where the Secret exists: a pod that mounts a missing Secret never starts.
+   * @default - no TLS volume
    */
-  readonly tlsSecretName?: string;
+  readonly tlsSecret?: kplus.ISecret;
 
   /**
-   * ServiceAccount of the pod.
-   * @default - `{deploymentName}-kubegres`
+   * ServiceAccount of the pod (TSB's restore pod uses `{name}-kubegres`). Give it only where it exists: admission
+   * rejects a pod whose ServiceAccount is missing.
+   * @default - the namespace's default ServiceAccount (its token is not mounted)
    */
-  readonly serviceAccountName?: string;
-
-  /**
-   * uid and gid of the pod (the image's `postgres` user).
-   * @default 70
-   */
-  readonly runAsUser?: number;
+  readonly serviceAccount?: kplus.IServiceAccount;
 
   /**
    * Resources of the container.
@@ -129,9 +127,9 @@ export interface RestoreHelperPodProps {
 }
 
 /**
- * The restore helper pod (`postgres-restore`) of the reference design: the postgres image as uid/gid 70 with the data,
- * backup, WAL archive and TLS volumes and the kubegres ServiceAccount, either waiting for a DBA (manual) or running the
- * data-directory restore itself (automatic).
+ * The restore helper pod (`postgres-restore`) of the reference design: the postgres image as its `postgres` user with
+ * the data, backup and WAL archive volumes (and TSB's TLS volume and ServiceAccount where they exist), either waiting
+ * for a DBA (manual) or running the data-directory restore itself (automatic).
  */
 export class RestoreHelperPod extends Construct {
   /** Name of the pod. */
@@ -139,17 +137,17 @@ export class RestoreHelperPod extends Construct {
   /** The mode. */
   public readonly mode: RestoreMode;
   /** Image of the pod. */
-  public readonly image: string;
+  public readonly image: PostgresImage;
   /** Claim of the data volume. */
   public readonly dataClaimName: string;
   /** Claim of the backup volume. */
   public readonly backupClaimName: string;
   /** Claim of the WAL archive. */
   public readonly walArchiveClaimName: string;
-  /** TLS Secret name. */
-  public readonly tlsSecretName: string;
-  /** ServiceAccount name. */
-  public readonly serviceAccountName: string;
+  /** The TLS Secret, when mounted. */
+  public readonly tlsSecret?: kplus.ISecret;
+  /** The ServiceAccount, when set. */
+  public readonly serviceAccount?: kplus.IServiceAccount;
   /** The environment of the container (the restore script's settings). */
   public readonly environment: { [name: string]: string };
   /** The pod. */
@@ -157,20 +155,24 @@ export class RestoreHelperPod extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreHelperPodProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.mode = props.mode ?? RestoreMode.MANUAL;
     if (!Object.values(RestoreMode).includes(this.mode)) {
       invalid('mode', this.mode, 'must be manual or automatic');
     }
-    this.podName = checkObjectName('podName', props.podName ?? 'postgres-restore');
-    this.image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
-    this.dataClaimName = checkObjectName('dataClaimName', props.dataClaimName ?? `postgres-db-${name}-postgres-1-0`);
-    this.backupClaimName = checkObjectName('backupClaimName', props.backupClaimName ?? `${name}-backup`);
-    this.walArchiveClaimName = checkObjectName('walArchiveClaimName', props.walArchiveClaimName ?? `${name}-postgres-wal-archive`);
-    this.tlsSecretName = checkLabel('tlsSecretName', props.tlsSecretName ?? `${name}-postgres-certs`);
-    this.serviceAccountName = checkObjectName('serviceAccountName', props.serviceAccountName ?? `${name}-kubegres`);
-    const prefix = checkObjectName('backupNamePrefix', props.backupNamePrefix ?? `${name}-postgres-base-backup`);
-    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
+    this.podName = checkObjectName('podName', props.podName ?? names.restorePod);
+    if (kubegresOwned(names.kubegres, 'Pod', this.podName)) {
+      invalid('podName', this.podName, 'is the name of a Kubegres instance\'s pod', `Use another name, such as '${names.restorePod}'`);
+    }
+    this.image = props.image ?? PostgresImage.debian15();
+    const claim = (prop: string, given: kplus.IPersistentVolumeClaim | undefined, fallback: string) =>
+      checkObjectName(prop, given?.name ?? fallback);
+    this.dataClaimName = claim('dataClaim', props.dataClaim, kubegresInstance(names.kubegres, 1).dataClaim);
+    this.backupClaimName = claim('backupClaim', props.backupClaim, names.backupClaim);
+    this.walArchiveClaimName = claim('walArchiveClaim', props.walArchiveClaim, names.walArchiveClaim);
+    this.tlsSecret = props.tlsSecret;
+    this.serviceAccount = props.serviceAccount;
+    const prefix = checkObjectName('backupNamePrefix', props.backupNamePrefix ?? names.backupNamePrefix);
     if (props.backupName !== undefined && (typeof props.backupName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(props.backupName))) {
       invalid('backupName', props.backupName, 'must be a backup folder name of letters, digits, \'.\', \'_\' and \'-\'',
         `Use a folder name from the backup volume, such as '${prefix}-04_12_2024_02_00_03'`);
@@ -187,7 +189,7 @@ export class RestoreHelperPod extends Construct {
       }
     }
 
-    this.environment = {
+    this.environment = scriptEnv('restore-data.sh', {
       PGDATA: PitrPaths.PGDATA,
       BACKUP_DIR: PitrPaths.BACKUP,
       WAL_ARCHIVE_DIR: PitrPaths.WAL_ARCHIVE,
@@ -198,37 +200,33 @@ export class RestoreHelperPod extends Construct {
         RESTORE_DELETE_OLD_DATA: String(props.deleteOldData ?? false),
         RESTORE_ALLOW_TRUNCATED_HISTORY: String(props.allowTruncatedHistory ?? false),
       } : {}),
-    };
+    });
 
     this.pod = new kplus.Pod(this, 'Resource', {
       metadata: { name: this.podName },
-      serviceAccount: kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', this.serviceAccountName),
+      serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: podSecurityContext(uid),
+      securityContext: podSecurityContext(this.image.uid),
       restartPolicy: automatic ? kplus.RestartPolicy.NEVER : kplus.RestartPolicy.ALWAYS,
     });
-    const container = this.pod.addContainer({
+    const container = addPostgresContainer(this.pod, this.image, {
       name: 'postgres',
-      image: this.image,
       command: automatic ? props.scripts.command(PitrScript.RESTORE_DATA) : ['sleep', 'infinity'],
-      securityContext: containerSecurityContext(uid),
-      resources: props.resources ?? defaultResources(),
-      envVariables: literalEnv(this.environment),
+      resources: props.resources,
+      env: this.environment,
     });
-    const claim = (cid: string, claimName: string, volumeName: string) =>
+    const mountClaim = (cid: string, claimName: string, volumeName: string) =>
       kplus.Volume.fromPersistentVolumeClaim(this, cid, kplus.PersistentVolumeClaim.fromClaimName(this, `${cid}Claim`, claimName), { name: volumeName });
-    container.mount(PitrPaths.DATA, claim('Data', this.dataClaimName, 'postgres-data'));
-    container.mount(PitrPaths.BACKUP, claim('Backup', this.backupClaimName, 'backup-volume'));
-    container.mount(PitrPaths.WAL_ARCHIVE, claim('WalArchive', this.walArchiveClaimName, 'wal-archive'));
-    container.mount(PitrPaths.TLS, kplus.Volume.fromSecret(this, 'Tls', kplus.Secret.fromSecretName(this, 'TlsSecret', this.tlsSecretName), {
-      name: this.tlsSecretName,
-      defaultMode: 0o600,
-    }), { readOnly: true });
+    container.mount(PitrPaths.DATA, mountClaim('Data', this.dataClaimName, 'postgres-data'));
+    container.mount(PitrPaths.BACKUP, mountClaim('Backup', this.backupClaimName, 'backup-volume'));
+    container.mount(PitrPaths.WAL_ARCHIVE, mountClaim('WalArchive', this.walArchiveClaimName, 'wal-archive'));
+    if (this.tlsSecret) {
+      container.mount(PitrPaths.TLS, kplus.Volume.fromSecret(this, 'Tls', this.tlsSecret, { name: 'tls', defaultMode: 0o600 }), { readOnly: true });
+    }
     props.scripts.mount(container);
     if (props.recoveryConfig) {
       container.mount(PitrPaths.RECOVERY, kplus.Volume.fromConfigMap(this, 'Recovery', props.recoveryConfig.configMap, { name: 'recovery' }),
         { readOnly: true });
     }
-    addScratch(this.pod, container);
   }
 }

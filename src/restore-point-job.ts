@@ -2,13 +2,14 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrScript, PitrScripts } from './pitr-scripts';
+import { PostgresImage } from './postgres-image';
+import { CREDENTIALS_SECRET, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
+import { addPostgresContainer, podSecurityContext } from './private/pod-security';
+import { scriptEnv } from './private/script-env';
 import {
-  addScratch, containerSecurityContext, DEFAULT_POSTGRES_IMAGE, defaultResources, literalEnv, podSecurityContext, POSTGRES_UID,
-} from './pod-security';
+  checkHost, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey,
+} from './private/validate';
 import { RecoveryTarget } from './recovery-target';
-import {
-  checkHost, checkImage, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey,
-} from './validate';
 
 /**
  * Props of `RestorePointJob`.
@@ -19,7 +20,7 @@ export interface RestorePointJobProps {
   /** The scripts ConfigMap whose `create-restore-point.sh` the job runs. */
   readonly scripts: PitrScripts;
   /**
-   * The restore point's name (at most 63 bytes): later `RecoveryTarget.name(<it>)`. It reaches `psql` as a variable
+   * The restore point's name (at most 63 bytes): later `RecoveryTarget.restorePoint(<it>)`. It reaches `psql` as a variable
    * that psql quotes, never as SQL or shell text.
    */
   readonly restorePointName: string;
@@ -74,21 +75,16 @@ export interface RestorePointJobProps {
   readonly archiveWait?: Duration;
 
   /**
-   * Image of the job.
-   * @default 'postgres:15-alpine'
+   * Image of the job and the user it runs as: the database's own image.
+   * @default PostgresImage.debian15()
    */
-  readonly image?: string;
+  readonly image?: PostgresImage;
 
-  /**
-   * uid and gid of the job.
-   * @default 70
-   */
-  readonly runAsUser?: number;
 }
 
 /**
  * A one-shot Job that creates a named restore point (`pg_create_restore_point`) before a risky change, switches WAL and
- * waits until the point is in the archive, so that `RecoveryTarget.name(...)` can return to it.
+ * waits until the point is in the archive, so that `RecoveryTarget.restorePoint(...)` can return to it.
  */
 export class RestorePointJob extends Construct {
   /** Name of the Job. */
@@ -104,50 +100,43 @@ export class RestorePointJob extends Construct {
 
   constructor(scope: Construct, id: string, props: RestorePointJobProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
-    // RecoveryTarget.name validates the name (1 to 63 bytes, one line).
-    this.target = RecoveryTarget.name(props.restorePointName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
+    // RecoveryTarget.restorePoint validates the name (1 to 63 bytes, one line).
+    this.target = RecoveryTarget.restorePoint(props.restorePointName);
     this.restorePointName = props.restorePointName;
-    this.jobName = checkObjectName('jobName', props.jobName ?? `${name}-postgres-restore-point`, 63);
-    const host = checkHost('host', props.host ?? `${name}-postgres`);
+    this.jobName = checkObjectName('jobName', props.jobName ?? names.restorePointJob, 63);
+    const host = checkHost('host', props.host ?? names.primaryHost);
     const port = checkPort('port', props.port ?? 5432);
-    const user = checkRoleName('user', props.user ?? name);
-    const database = checkRoleName('database', props.database ?? name);
-    const secret = props.passwordSecret ?? kplus.Secret.fromSecretName(this, 'PasswordSecret', 'postgres-credentials');
+    const user = checkRoleName('user', props.user ?? names.deployment);
+    const database = checkRoleName('database', props.database ?? names.deployment);
+    const secret = props.passwordSecret ?? kplus.Secret.fromSecretName(this, 'PasswordSecret', CREDENTIALS_SECRET);
     checkObjectName('passwordSecret', secret.name);
-    const key = checkSecretKey('passwordKey', props.passwordKey ?? 'embedded-postgres-password');
+    const key = checkSecretKey('passwordKey', props.passwordKey ?? SUPERUSER_PASSWORD_KEY);
     const wait = props.archiveWait ?? Duration.seconds(60);
-    const image = checkImage('image', props.image ?? DEFAULT_POSTGRES_IMAGE);
-    const uid = checkPositiveInteger('runAsUser', props.runAsUser ?? POSTGRES_UID);
+    const image = props.image ?? PostgresImage.debian15();
 
-    this.environment = {
+    this.environment = scriptEnv('create-restore-point.sh', {
       PGHOST: host,
       PGPORT: String(port),
       PGUSER: user,
       PGDATABASE: database,
       RESTORE_POINT_NAME: this.restorePointName,
       RESTORE_POINT_ARCHIVE_WAIT_SECONDS: String(checkPositiveInteger('archiveWait', wait.toSeconds(), 0)),
-    };
+    });
     this.job = new kplus.Job(this, 'Resource', {
       metadata: { name: this.jobName },
       backoffLimit: 0,
       ttlAfterFinished: Duration.days(1),
       restartPolicy: kplus.RestartPolicy.NEVER,
       automountServiceAccountToken: false,
-      securityContext: podSecurityContext(uid),
+      securityContext: podSecurityContext(image.uid),
     });
-    const container = this.job.addContainer({
+    const container = addPostgresContainer(this.job, image, {
       name: 'restore-point',
-      image,
       command: props.scripts.command(PitrScript.CREATE_RESTORE_POINT),
-      securityContext: containerSecurityContext(uid),
-      resources: defaultResources(),
-      envVariables: {
-        ...literalEnv(this.environment),
-        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key }),
-      },
+      env: this.environment,
+      secretEnv: { PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key }) },
     });
     props.scripts.mount(container);
-    addScratch(this.job, container);
   }
 }

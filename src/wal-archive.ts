@@ -2,7 +2,8 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
-import { checkDuration, checkObjectName, checkPath, checkSize, checkWritableAccessMode, confQuote } from './validate';
+import { Names } from './private/names';
+import { checkDuration, checkObjectName, checkPath, checkSize, checkWritableAccessMode, confQuote } from './private/validate';
 
 /**
  * Props of `WalArchive`.
@@ -68,7 +69,7 @@ export interface WalArchiveProps {
  * needs (`wal_level`, `archive_mode`, `archive_command`, `archive_timeout`) as a `postgresql.conf` fragment and a
  * ConfigMap, and the volume and mount to add to the database pods.
  */
-export class WalArchive extends Construct {
+export class WalArchive extends Construct implements kplus.IStorage {
   /** Name of the WAL archive PVC. */
   public readonly claimName: string;
   /** Storage class of the PVC. */
@@ -98,13 +99,13 @@ export class WalArchive extends Construct {
 
   constructor(scope: Construct, id: string, props: WalArchiveProps) {
     super(scope, id);
-    const name = checkObjectName('deploymentName', props.deploymentName);
+    const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.scripts = props.scripts;
     this.storage = checkSize('storage', props.storage);
     this.storageClassName = checkObjectName('storageClassName', props.storageClassName ?? 'standard');
     this.accessMode = checkWritableAccessMode('accessMode', props.accessMode ?? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE);
-    this.claimName = checkObjectName('claimName', props.claimName ?? `${name}-postgres-wal-archive`);
-    this.settingsConfigMapName = checkObjectName('settingsConfigMapName', props.settingsConfigMapName ?? `${name}-postgres-archiving`);
+    this.claimName = checkObjectName('claimName', props.claimName ?? names.walArchiveClaim);
+    this.settingsConfigMapName = checkObjectName('settingsConfigMapName', props.settingsConfigMapName ?? names.archivingConfigMap);
     this.mountPath = checkPath('mountPath', props.mountPath ?? PitrPaths.WAL_ARCHIVE);
     this.archiveTimeout = checkDuration('archiveTimeout', props.archiveTimeout ?? Duration.seconds(60));
 
@@ -133,18 +134,9 @@ export class WalArchive extends Construct {
     });
   }
 
-  /** The volume of the archive PVC, named `wal-archive`. */
-  public volume(): kplus.Volume {
+  /** The archive PVC as a pod volume named `wal-archive` (kplus `IStorage`): `container.mount(archive.mountPath, archive)`. */
+  public asVolume(): kplus.Volume {
     const existing = this.node.tryFindChild('Volume') as kplus.Volume | undefined;
     return existing ?? kplus.Volume.fromPersistentVolumeClaim(this, 'Volume', this.claim, { name: 'wal-archive' });
-  }
-
-  /**
-   * Mounts the archive (read-write) and the scripts (read-only) into a database container, which is all the
-   * server needs to run `archive_command` and `restore_command`.
-   */
-  public mount(container: kplus.Container): void {
-    container.mount(this.mountPath, this.volume());
-    this.scripts.mount(container);
   }
 }

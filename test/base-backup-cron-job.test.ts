@@ -16,22 +16,23 @@ describe('BaseBackupCronJob', () => {
     const { c, backup } = make();
     const objects = synth(c);
     expect(objects.filter(o => ['CronJob', 'PersistentVolumeClaim'].includes(o.kind) && o.metadata.name !== 'tsb-postgres-wal-archive')).toMatchSnapshot();
-    expect(inventory(objects)).toContain('CronJob/backup-tsb-postgres');
+    expect(inventory(objects)).toContain('CronJob/tsb-postgres-base-backup');
     expect(inventory(objects)).toContain('PersistentVolumeClaim/tsb-backup');
     expect(backup.schedule.expressionString).toBe('0 2 * * *');
     expect(backup.retention.toSeconds()).toBe(432000);
     expect(backup.backupNamePrefix).toBe('tsb-postgres-base-backup');
-    const cron = find(objects, 'CronJob', 'backup-tsb-postgres');
+    const cron = find(objects, 'CronJob', 'tsb-postgres-base-backup');
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
     const pod = cron.spec.jobTemplate.spec.template.spec;
     const container = pod.containers[0];
     expect(container.command).toEqual(['/bin/sh', '/opt/pitr/scripts/base-backup.sh']);
-    expect(container.image).toBe('postgres:15-alpine');
+    expect(container.image).toBe('postgres:15-bookworm');
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
     expect(envOf(container).PGPASSWORD).toBe('secret:postgres-credentials/embedded-postgres-password');
     expect(container.volumeMounts).toEqual([
+      { mountPath: '/tmp', name: 'tmp' },
       { mountPath: '/var/lib/backup', name: 'backup' },
       { mountPath: '/opt/pitr/scripts', name: 'pitr-scripts', readOnly: true },
-      { mountPath: '/tmp', name: 'tmp' },
       { mountPath: '/var/lib/postgresql/wal-archive', name: 'wal-archive' },
     ]);
     expect(pod.restartPolicy).toBe('Never');
@@ -41,7 +42,7 @@ describe('BaseBackupCronJob', () => {
 
   test('a ReadWriteOnce archive puts the job on the primary\'s node', () => {
     const { c } = make();
-    const pod = find(synth(c), 'CronJob', 'backup-tsb-postgres').spec.jobTemplate.spec.template.spec;
+    const pod = find(synth(c), 'CronJob', 'tsb-postgres-base-backup').spec.jobTemplate.spec.template.spec;
     expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{
       labelSelector: { matchLabels: { app: 'tsb-postgres', replicationRole: 'primary' } },
       topologyKey: 'kubernetes.io/hostname',
@@ -50,7 +51,7 @@ describe('BaseBackupCronJob', () => {
 
   test('a ReadWriteMany archive lets the job run anywhere', () => {
     const { c } = make({}, kplus.PersistentVolumeAccessMode.READ_WRITE_MANY);
-    expect(find(synth(c), 'CronJob', 'backup-tsb-postgres').spec.jobTemplate.spec.template.spec.affinity).toBeUndefined();
+    expect(find(synth(c), 'CronJob', 'tsb-postgres-base-backup').spec.jobTemplate.spec.template.spec.affinity).toBeUndefined();
   });
 
   test('props override the defaults', () => {

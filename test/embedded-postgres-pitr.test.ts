@@ -2,7 +2,6 @@ import { Yaml } from 'cdk8s';
 import { EmbeddedPostgresPitr, RecoveryTarget, RecoveryTargetAction, RestoreMode } from '../src';
 import { chart, envOf, find, inventory, REFERENCE, synth } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 /** The reference design's ManagementPlane block, parsed. */
 const MANAGEMENT_PLANE = {
@@ -25,7 +24,7 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
     expect(inventory(objects)).toEqual([
       'ConfigMap/tsb-postgres-archiving',
       'ConfigMap/tsb-postgres-pitr-scripts',
-      'CronJob/backup-tsb-postgres',
+      'CronJob/tsb-postgres-base-backup',
       'PersistentVolumeClaim/tsb-backup',
       'PersistentVolumeClaim/tsb-postgres-wal-archive',
     ]);
@@ -37,7 +36,7 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
     expect(wal.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, storageClassName: 'standard', volumeMode: 'Filesystem' });
     const backup = find(objects, 'PersistentVolumeClaim', 'tsb-backup');
     expect(backup.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard', volumeMode: 'Filesystem' });
-    const cron = find(objects, 'CronJob', 'backup-tsb-postgres');
+    const cron = find(objects, 'CronJob', 'tsb-postgres-base-backup');
     expect(cron.spec.schedule).toBe('0 2 * * *');
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
     const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
@@ -53,7 +52,8 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
       PGPASSWORD: 'secret:postgres-credentials/embedded-postgres-password',
     });
     expect(pitr.replicas).toBe(3);
-    expect(pitr.postgresImage).toBe('postgres:15-alpine');
+    expect(pitr.postgresImage.reference).toBe('postgres:15-bookworm');
+    expect(pitr.postgresImage.uid).toBe(999);
     expect(pitr.baseBackup.retention.toSeconds()).toBe(432000);
   });
 
@@ -163,7 +163,7 @@ describe('overrides', () => {
     const pod = find(objects, 'Pod', 'restore').spec;
     expect(pod.serviceAccountName).toBe('sa');
     expect(pod.volumes.map((v: any) => v.persistentVolumeClaim?.claimName ?? v.secret?.secretName ?? v.configMap?.name ?? (v.emptyDir && 'emptyDir')))
-      .toEqual(['data', 'bk', 'wal', 'certs', 'scripts', 'recovery', 'emptyDir']);
+      .toEqual(['emptyDir', 'data', 'bk', 'wal', 'certs', 'scripts', 'recovery']);
     expect(find(objects, 'PersistentVolumeClaim', 'wal').spec).toMatchObject({ storageClassName: 'fast', accessModes: ['ReadWriteMany'] });
     expect(find(objects, 'PersistentVolumeClaim', 'bk').spec).toMatchObject({ storageClassName: 'slow', accessModes: ['ReadWriteMany'] });
   });
@@ -186,7 +186,7 @@ describe('restore on request', () => {
   test('addRestore with options sets up an automatic restore', () => {
     const c = chart();
     const pitr = EmbeddedPostgresPitr.fromManagementPlane(c, 'pitr', MANAGEMENT_PLANE);
-    pitr.addRestore(RecoveryTarget.name('before_upgrade'), { mode: RestoreMode.AUTOMATIC, action: RecoveryTargetAction.PAUSE });
+    pitr.addRestore(RecoveryTarget.restorePoint('before_upgrade'), { mode: RestoreMode.AUTOMATIC, action: RecoveryTargetAction.PAUSE });
     const pod = find(synth(c), 'Pod', 'postgres-restore').spec;
     expect(pod.containers[0].command).toEqual(['/bin/sh', '/opt/pitr/scripts/restore-data.sh']);
     expect(pod.restartPolicy).toBe('Never');

@@ -8,7 +8,6 @@ import * as path from 'path';
 import * as yaml from 'yaml';
 import { buildApp } from '../examples/main';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-example-'));
 buildApp(outdir).synth();
@@ -27,7 +26,7 @@ test('the always-on chart holds both PVCs, the CronJob, the scripts and the Kube
     'ConfigMap/tsb-postgres',
     'ConfigMap/tsb-postgres-archiving',
     'ConfigMap/tsb-postgres-pitr-scripts',
-    'CronJob/backup-tsb-postgres',
+    'CronJob/tsb-postgres-base-backup',
     'Kubegres/tsb-postgres',
     'PersistentVolumeClaim/tsb-backup',
     'PersistentVolumeClaim/tsb-postgres-wal-archive',
@@ -35,7 +34,8 @@ test('the always-on chart holds both PVCs, the CronJob, the scripts and the Kube
   const objects = parse('pitr.k8s.yaml');
   expect(objects.every((o: any) => o.metadata.namespace === 'tsb')).toBe(true);
   const pvc = (n: string) => objects.find((o: any) => o.metadata.name === n).spec;
-  expect(pvc('tsb-postgres-wal-archive')).toMatchObject({ resources: { requests: { storage: '10Gi' } }, storageClassName: 'standard', accessModes: ['ReadWriteOnce'] });
+  // ReadWriteMany: Kubegres mounts the archive into all 3 instances (a ReadWriteOnce archive is refused).
+  expect(pvc('tsb-postgres-wal-archive')).toMatchObject({ resources: { requests: { storage: '10Gi' } }, storageClassName: 'standard', accessModes: ['ReadWriteMany'] });
   expect(pvc('tsb-backup')).toMatchObject({ resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard', accessModes: ['ReadWriteOnce'] });
   expect(objects.find((o: any) => o.kind === 'CronJob').spec.schedule).toBe('0 2 * * *');
 });

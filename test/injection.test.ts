@@ -4,7 +4,6 @@ import {
 } from '../src';
 import { chart, envOf, find, synth } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 const REFERENCE: EmbeddedPostgresPitrProps = { name: 'tsb', replicas: 3, walArchiveStorageSize: '10Gi', backupStorageSize: '50Gi' };
 
@@ -33,7 +32,7 @@ describe('restore point names reach postgresql.conf quoted and inert', () => {
   ])('%j is written doubled inside single quotes, alone on its line', name => {
     const c = chart();
     const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
-    const recovery = new RecoveryConfig(c, 'recovery', { deploymentName: 'tsb', scripts, target: RecoveryTarget.name(name) });
+    const recovery = new RecoveryConfig(c, 'recovery', { deploymentName: 'tsb', scripts, target: RecoveryTarget.restorePoint(name) });
     const lines = settingLines(recovery.settings);
     expect(lines.map(l => parseSetting(l)[0])).toEqual(['restore_command', 'recovery_target_name', 'recovery_target_timeline',
       'recovery_target_action']);
@@ -45,8 +44,8 @@ describe('restore point names reach postgresql.conf quoted and inert', () => {
   });
 
   test.each(['a\nrecovery_target_action = \'shutdown\'', 'a\rb', 'a\0b', 'a\u001bb'])('throws when the restore point name is %j', name => {
-    expect(() => RecoveryTarget.name(name))
-      .toThrow(/^'recoveryTarget.name' must be a restore point name of 1 to 63 bytes \(UTF-8\) without control characters/);
+    expect(() => RecoveryTarget.restorePoint(name))
+      .toThrow(/^'recoveryTarget.restorePoint' must be a restore point name of 1 to 63 bytes \(UTF-8\) without control characters/);
   });
 });
 
@@ -115,7 +114,7 @@ describe('strings that reach a shell, an env var or a script are refused when ho
   test('a cron schedule with odd whitespace is normalised to single spaces', () => {
     const c = chart();
     new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, backupCronSchedule: ' 0\t2  *\n* * ' });
-    expect(find(synth(c), 'CronJob', 'backup-tsb-postgres').spec.schedule).toBe('0 2 * * *');
+    expect(find(synth(c), 'CronJob', 'tsb-postgres-base-backup').spec.schedule).toBe('0 2 * * *');
   });
 });
 
@@ -139,7 +138,7 @@ describe('what does reach postgresql.conf and the environment is exactly the val
   });
 
   test('the backup environment is the validated inputs and nothing else', () => {
-    const env = envOf(find(objects, 'CronJob', 'backup-tsb-postgres').spec.jobTemplate.spec.template.spec.containers[0]);
+    const env = envOf(find(objects, 'CronJob', 'tsb-postgres-base-backup').spec.jobTemplate.spec.template.spec.containers[0]);
     expect(env).toMatchObject({
       PGHOST: 'db.example.internal',
       PGPORT: '6432',

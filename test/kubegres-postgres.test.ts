@@ -1,11 +1,10 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { EmbeddedPostgresPitr, KubegresPostgres, PitrScripts, WalArchive } from '../src';
+import { EmbeddedPostgresPitr, KubegresPostgres, PitrScripts, PostgresImage, WalArchive } from '../src';
 import { chart, envOf, find, inventory, synth } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
-const PARAMS = { name: 'tsb', replicas: 3, walArchiveStorageSize: '10Gi', backupStorageSize: '50Gi' };
+const PARAMS = { name: 'tsb', replicas: 3, walArchiveStorageSize: '10Gi', walArchiveStorageAccessMode: 'ReadWriteMany', backupStorageSize: '50Gi' };
 
 describe('KubegresPostgres through the composite', () => {
   const c = chart();
@@ -21,7 +20,7 @@ describe('KubegresPostgres through the composite', () => {
       'ConfigMap/tsb-postgres',
       'ConfigMap/tsb-postgres-archiving',
       'ConfigMap/tsb-postgres-pitr-scripts',
-      'CronJob/backup-tsb-postgres',
+      'CronJob/tsb-postgres-base-backup',
       'Kubegres/tsb-postgres',
       'PersistentVolumeClaim/tsb-backup',
       'PersistentVolumeClaim/tsb-postgres-wal-archive',
@@ -29,7 +28,7 @@ describe('KubegresPostgres through the composite', () => {
     const kg = find(objects, 'Kubegres', 'tsb-postgres');
     expect(kg.apiVersion).toBe('kubegres.reactive-tech.io/v1');
     expect(kg.spec.replicas).toBe(3);
-    expect(kg.spec.image).toBe('postgres:15-alpine');
+    expect(kg.spec.image).toBe('postgres:15-bookworm');
     expect(kg.spec.port).toBe(5432);
     expect(kg.spec.customConfig).toBe('tsb-postgres');
     expect(kg.spec.database).toEqual({ size: '10Gi', storageClassName: 'standard', volumeMount: '/var/lib/postgresql/data' });
@@ -49,7 +48,15 @@ describe('KubegresPostgres through the composite', () => {
         { name: 'pitr-scripts', mountPath: '/opt/pitr/scripts', readOnly: true },
       ],
     });
-    expect(kg.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' } });
+    // The Debian entrypoint and Kubegres' promotion need root (chown, gosu, su): no runAsNonRoot, only what they use.
+    expect(kg.spec.securityContext).toEqual({ fsGroup: 999, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } });
+    expect(kg.spec.containerSecurityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'] },
+    });
+    expect(kg.spec.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '2', memory: '2048Mi' } });
+    expect(kg.spec.failover).toBeUndefined();
   });
 
   test('the custom postgres.conf keeps the base settings and enables archiving into the archive volume', () => {
@@ -77,19 +84,30 @@ describe('KubegresPostgres through the composite', () => {
   });
 
   test('the backup job connects as the replication role with its password from the Secret', () => {
-    const container = find(objects, 'CronJob', 'backup-tsb-postgres').spec.jobTemplate.spec.template.spec.containers[0];
+    const container = find(objects, 'CronJob', 'tsb-postgres-base-backup').spec.jobTemplate.spec.template.spec.containers[0];
     expect(envOf(container)).toMatchObject({ PGUSER: 'replication', PGHOST: 'tsb-postgres', PGPASSWORD: 'secret:postgres-credentials/embedded-postgres-replication-password' });
     expect(pitr.kubegres!.backupRole).toBe('replication');
   });
 
-  test('warns that a ReadWriteOnce archive in spec.volume attaches to one node only, once', () => {
-    expect(pitr.warnings).toHaveLength(1);
-    expect(pitr.warnings[0]).toMatch(/Kubegres mounts spec.volume into all 3 instances.*ReadWriteOnce.*Only the primary archives.*ReadWriteMany/);
+  test('refuses a ReadWriteOnce archive with several instances: Kubegres mounts spec.volume into every one', () => {
+    expect(() => new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, walArchiveStorageAccessMode: 'ReadWriteOnce' }))
+      .toThrow(/^'walArchiveStorageAccessMode' cannot serve 3 Kubegres instances: Kubegres mounts spec.volume .*Multi-Attach.*got "ReadWriteOnce". Use walArchiveStorageAccessMode: ReadWriteMany .*or replicas: 1$/);
+    expect(new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, walArchiveStorageAccessMode: 'ReadWriteOnce', replicas: 1 }).warnings).toEqual([]);
   });
 
-  test('no warning with a ReadWriteMany archive or a single instance', () => {
-    expect(new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, walArchiveStorageAccessMode: 'ReadWriteMany' }).warnings).toEqual([]);
-    expect(new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, replicas: 1 }).warnings).toEqual([]);
+  test('no warning with the defaults', () => {
+    expect(pitr.warnings).toEqual([]);
+  });
+
+  test('refuses an Alpine image, in which Kubegres cannot promote a replica, unless failover is disabled (with a warning)', () => {
+    expect(() => new EmbeddedPostgresPitr(chart(), 'p', { ...PARAMS, kubegres: {}, postgresImage: 'postgres:15-alpine' }))
+      .toThrow(/^'image' is an Alpine image, in which Kubegres cannot promote a replica: .*\/usr\/lib\/postgresql\/\$PG_MAJOR\/bin\/pg_ctl.*got "postgres:15-alpine". Use the official Debian image .*or set failoverDisabled: true/);
+    const alpine = chart();
+    const p = new EmbeddedPostgresPitr(alpine, 'p', { ...PARAMS, kubegres: { failoverDisabled: true }, postgresImage: 'postgres:15-alpine' });
+    expect(p.warnings).toEqual([expect.stringMatching(/^Kubegres failover is disabled/)]);
+    const kg = find(synth(alpine), 'Kubegres', 'tsb-postgres');
+    expect(kg.spec.failover).toEqual({ isDisabled: true });
+    expect(kg.spec.securityContext.fsGroup).toBe(70);
   });
 });
 
@@ -102,7 +120,8 @@ describe('KubegresPostgres on its own', () => {
       deploymentName: 'db',
       walArchive,
       replicas: 2,
-      image: 'postgres:15.10-alpine',
+      image: PostgresImage.of('postgres:15.10-bookworm'),
+      resources: { cpu: { request: kplus.Cpu.units(1) }, memory: { limit: Size.gibibytes(4) } },
       databaseStorage: Size.gibibytes(20),
       databaseStorageClassName: 'ssd',
       databaseUser: 'app',
@@ -114,7 +133,8 @@ describe('KubegresPostgres on its own', () => {
     });
     const objects = synth(c);
     const res = find(objects, 'Kubegres', 'db-postgres');
-    expect(res.spec).toMatchObject({ replicas: 2, image: 'postgres:15.10-alpine', database: { size: '20Gi', storageClassName: 'ssd' } });
+    expect(res.spec).toMatchObject({ replicas: 2, image: 'postgres:15.10-bookworm', database: { size: '20Gi', storageClassName: 'ssd' } });
+    expect(res.spec.resources).toEqual({ requests: { cpu: '1' }, limits: { memory: '4096Mi' } });
     expect(envOf({ env: res.spec.env })).toEqual({
       POSTGRES_USER: 'app',
       POSTGRES_DB: 'app',

@@ -2,14 +2,12 @@ import { EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, RecoveryTarget, Restor
 import { podSpecCount, podSpecViolations, restrictedViolations } from './pss';
 import { chart, synth, REFERENCE } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
-
 
 const SCENARIOS: Array<[string, Partial<EmbeddedPostgresPitrProps>, number]> = [
   ['the reference configuration', {}, 1],
   ['a manual restore to a time', { recoveryTarget: RecoveryTarget.time('2024-12-04T14:35:00Z') }, 2],
   ['an automatic restore to a restore point', {
-    recoveryTarget: RecoveryTarget.name('before_upgrade'),
+    recoveryTarget: RecoveryTarget.restorePoint('before_upgrade'),
     restore: { mode: RestoreMode.AUTOMATIC },
   }, 2],
   ['an automatic restore to the end of the archive', { recoveryTarget: RecoveryTarget.latest(), restore: { mode: RestoreMode.AUTOMATIC } }, 2],
@@ -40,7 +38,7 @@ describe.each(SCENARIOS)('restricted Pod Security Standard: %s', (_name, extra, 
 
 describe('the restricted checker', () => {
   const good = () => ({
-    securityContext: { runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
     volumes: [{ name: 'tmp', emptyDir: {} }],
     containers: [{
       name: 'c',
@@ -60,7 +58,7 @@ describe('the restricted checker', () => {
     ['privilege escalation', s => { delete s.containers[0].securityContext.allowPrivilegeEscalation; }, /allowPrivilegeEscalation must be false/],
     ['root', s => { s.securityContext.runAsNonRoot = false; }, /runAsNonRoot must not be false/],
     ['uid 0', s => { s.containers[0].securityContext.runAsUser = 0; }, /runAsUser must not be 0/],
-    ['other uid', s => { s.securityContext.runAsUser = 999; }, /runAsUser must be 70/],
+    ['other uid', s => { s.securityContext.runAsUser = 70; }, /runAsUser must be 999/],
     ['capabilities kept', s => { s.containers[0].securityContext.capabilities = {}; }, /drop must include ALL/],
     ['added capability', s => { s.containers[0].securityContext.capabilities.add = ['SYS_ADMIN']; }, /may only hold NET_BIND_SERVICE/],
     ['unconfined seccomp', s => { s.securityContext.seccompProfile.type = 'Unconfined'; }, /seccompProfile/],

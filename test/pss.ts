@@ -8,7 +8,7 @@ import { podSpecsOf } from './k8s-schema';
 
 /** What the library adds to the standard. */
 export interface PodDefaults {
-  /** uid and gid every container must run as; undefined to skip. Default 70 (the Alpine images' postgres). */
+  /** uid and gid every container must run as; undefined to skip. Default 999 (the Debian images' postgres). */
   readonly uid?: number;
   /** Require `readOnlyRootFilesystem: true` and a writable emptyDir at `/tmp`. Default true. */
   readonly readOnlyRoot?: boolean;
@@ -28,7 +28,7 @@ const SAFE_SYSCTLS = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 
  * The violations of one pod spec (empty when it passes). `at` prefixes each message.
  */
 export function podSpecViolations(spec: any, at = 'spec', defaults: PodDefaults = {}): string[] {
-  const uid = 'uid' in defaults ? defaults.uid : 70;
+  const uid = 'uid' in defaults ? defaults.uid : 999;
   const readOnlyRoot = defaults.readOnlyRoot ?? true;
   const resources = defaults.resources ?? true;
   const v: string[] = [];

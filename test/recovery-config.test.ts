@@ -41,8 +41,8 @@ describe('RecoveryConfig', () => {
     [RecoveryTarget.xid('00077'), 'recovery_target_xid = \'77\''],
     [RecoveryTarget.lsn('0/3000060'), 'recovery_target_lsn = \'0/3000060\''],
     [RecoveryTarget.lsn('a/00ff'), 'recovery_target_lsn = \'A/FF\''],
-    [RecoveryTarget.name('before_critical_operation'), 'recovery_target_name = \'before_critical_operation\''],
-    [RecoveryTarget.name('it\'s'), 'recovery_target_name = \'it\'\'s\''],
+    [RecoveryTarget.restorePoint('before_critical_operation'), 'recovery_target_name = \'before_critical_operation\''],
+    [RecoveryTarget.restorePoint('it\'s'), 'recovery_target_name = \'it\'\'s\''],
     [RecoveryTarget.immediate(), 'recovery_target = \'immediate\''],
   ])('target %s writes exactly one target line', (target, line) => {
     const { config } = make({ target });
@@ -68,7 +68,7 @@ describe('RecoveryConfig', () => {
   });
 
   test('throws when inclusive is given for a target without it', () => {
-    expect(() => make({ target: RecoveryTarget.name('x'), inclusive: true }))
+    expect(() => make({ target: RecoveryTarget.restorePoint('x'), inclusive: true }))
       .toThrow('\'inclusive\' applies only to time, xid and LSN targets, and the target is name, got true. Remove \'inclusive\' for this target');
   });
 
@@ -79,8 +79,8 @@ describe('RecoveryConfig', () => {
     [() => RecoveryTarget.xid('-1'), /^'recoveryTarget.xid' must be an unsigned decimal transaction id/],
     [() => RecoveryTarget.xid('0x10'), /^'recoveryTarget.xid'/],
     [() => RecoveryTarget.lsn('0-3000060'), /^'recoveryTarget.lsn' must be a WAL location/],
-    [() => RecoveryTarget.name('x'.repeat(64)), /^'recoveryTarget.name' must be a restore point name of 1 to 63 bytes/],
-    [() => RecoveryTarget.name('a\nrestore_command = \'evil\''), /^'recoveryTarget.name' must be a restore point name/],
+    [() => RecoveryTarget.restorePoint('x'.repeat(64)), /^'recoveryTarget.restorePoint' must be a restore point name of 1 to 63 bytes/],
+    [() => RecoveryTarget.restorePoint('a\nrestore_command = \'evil\''), /^'recoveryTarget.restorePoint' must be a restore point name/],
     [() => RecoveryTimeline.id(0), /^'timeline' must be 'latest', 'current' or a positive integer/],
   ])('throws when a target is invalid (%#)', (fn, message) => {
     expect(fn).toThrow(message);

@@ -1,5 +1,5 @@
-import { PitrScripts, RecoveryConfig, RecoveryTarget, RestoreHelperPod, RestoreMode } from '../src';
-import { chart, envOf, find, synth } from './util';
+import { EmbeddedPostgresPitr, InstallPreset, PitrScripts, RecoveryConfig, RecoveryTarget, RestoreHelperPod, RestoreMode } from '../src';
+import { chart, envOf, find, REFERENCE, synth } from './util';
 
 function make(props: Partial<ConstructorParameters<typeof RestoreHelperPod>[2]> = {}) {
   const c = chart();
@@ -14,25 +14,50 @@ describe('RestoreHelperPod', () => {
     const pod = find(synth(c), 'Pod', 'postgres-restore');
     expect(pod).toMatchSnapshot();
     const spec = pod.spec;
-    expect(spec.serviceAccountName).toBe('tsb-kubegres');
-    expect(spec.securityContext).toMatchObject({ runAsUser: 70, runAsGroup: 70, fsGroup: 70, runAsNonRoot: true });
+    expect(spec.serviceAccountName).toBeUndefined();
+    expect(spec.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true });
     const container = spec.containers[0];
-    expect(container.image).toBe('postgres:15-alpine');
+    expect(container.image).toBe('postgres:15-bookworm');
     expect(container.command).toEqual(['sleep', 'infinity']);
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+    // Upstream Kubegres has neither TSB's TLS Secret nor its ServiceAccount: the pod needs neither.
     expect(container.volumeMounts).toEqual([
+      { mountPath: '/tmp', name: 'tmp' },
       { mountPath: '/var/lib/postgresql/data', name: 'postgres-data' },
       { mountPath: '/var/lib/backup', name: 'backup-volume' },
       { mountPath: '/var/lib/postgresql/wal-archive', name: 'wal-archive' },
-      { mountPath: '/var/lib/postgresql/data/tls', name: 'tsb-postgres-certs', readOnly: true },
       { mountPath: '/opt/pitr/scripts', name: 'pitr-scripts', readOnly: true },
-      { mountPath: '/tmp', name: 'tmp' },
     ]);
-    expect(spec.volumes.slice(0, 4)).toEqual([
+    expect(spec.volumes.filter((v: any) => v.persistentVolumeClaim || v.secret)).toEqual([
       { name: 'postgres-data', persistentVolumeClaim: { claimName: 'postgres-db-tsb-postgres-1-0', readOnly: false } },
       { name: 'backup-volume', persistentVolumeClaim: { claimName: 'tsb-backup', readOnly: false } },
       { name: 'wal-archive', persistentVolumeClaim: { claimName: 'tsb-postgres-wal-archive', readOnly: false } },
-      { name: 'tsb-postgres-certs', secret: { secretName: 'tsb-postgres-certs', defaultMode: 0o600 } },
     ]);
+  });
+
+  test('the TSB preset adds the TLS Secret (read-only, 0600) and the kubegres ServiceAccount', () => {
+    const c = chart();
+    new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, preset: InstallPreset.TSB, recoveryTarget: RecoveryTarget.latest() });
+    const spec = find(synth(c), 'Pod', 'postgres-restore').spec;
+    expect(spec.serviceAccountName).toBe('tsb-kubegres');
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.containers[0].volumeMounts).toContainEqual({ mountPath: '/var/lib/postgresql/data/tls', name: 'tls', readOnly: true });
+    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'tsb-postgres-certs', defaultMode: 0o600 } });
+  });
+
+  test('an Alpine image runs the pod as uid/gid 70, and postgresUid overrides the uid', () => {
+    const uidOf = (props: object) => {
+      const c = chart();
+      new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, ...props, recoveryTarget: RecoveryTarget.latest() });
+      return find(synth(c), 'Pod', 'postgres-restore').spec.securityContext.runAsUser;
+    };
+    expect(uidOf({})).toBe(999);
+    expect(uidOf({ postgresImage: 'postgres:15.10-alpine3.20' })).toBe(70);
+    expect(uidOf({ postgresImage: 'registry.example.com/pg:15', postgresUid: 26 })).toBe(26);
+  });
+
+  test('throws when the pod would take the name of a Kubegres instance\'s pod', () => {
+    expect(() => make({ podName: 'tsb-postgres-2-0' })).toThrow(/^'podName' is the name of a Kubegres instance's pod, got "tsb-postgres-2-0"/);
   });
 
   test('automatic mode runs the restore script with the target\'s settings', () => {

@@ -1,7 +1,6 @@
 import { EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, RecoveryTarget, RestoreMode } from '../src';
 import { chart, synth } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 const REFERENCE: EmbeddedPostgresPitrProps = {
   name: 'tsb', replicas: 3, walArchiveStorageSize: '10Gi', backupStorageSize: '50Gi',
@@ -25,7 +24,7 @@ const SCENARIOS: Array<[string, Partial<EmbeddedPostgresPitrProps>]> = [
   ['the reference configuration', {}],
   ['custom credentials', { credentialsSecretName: 'db-credentials', credentialsSecretKey: 'password' }],
   ['a manual restore', { recoveryTarget: RecoveryTarget.time('2024-12-04T14:35:00Z') }],
-  ['an automatic restore', { recoveryTarget: RecoveryTarget.name('before_upgrade'), restore: { mode: RestoreMode.AUTOMATIC } }],
+  ['an automatic restore', { recoveryTarget: RecoveryTarget.restorePoint('before_upgrade'), restore: { mode: RestoreMode.AUTOMATIC } }],
 ];
 
 describe.each(SCENARIOS)('secrets: %s', (_name, extra) => {
@@ -109,7 +108,7 @@ describe('a known password passed wherever the API takes a string', () => {
   test('the password text never appears in the output when passed as the restore point name of a manual restore', () => {
     // A restore point name is not a secret, but nothing the library writes may turn it into a credential.
     const c = chart();
-    new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, recoveryTarget: RecoveryTarget.name('before_upgrade') });
+    new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, recoveryTarget: RecoveryTarget.restorePoint('before_upgrade') });
     expect(JSON.stringify(synth(c))).not.toContain(PASSWORD);
   });
 });

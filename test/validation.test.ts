@@ -5,8 +5,6 @@ import {
 } from '../src';
 import { chart, find, synth, REFERENCE } from './util';
 
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
-
 
 function build(extra: Partial<EmbeddedPostgresPitrProps> | Record<string, unknown>): EmbeddedPostgresPitr {
   return new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE, ...extra } as EmbeddedPostgresPitrProps);
@@ -241,13 +239,13 @@ describe('recovery targets', () => {
 
   test.each(['', 'a'.repeat(64), 'é'.repeat(32), 'x\ny', 'x\0y', 'x\ty', 'x\u001by', '\ud800'])('throws when the restore point name is %j',
     value => {
-      expectError(() => RecoveryTarget.name(value), 'recoveryTarget.name', JSON.stringify(value),
+      expectError(() => RecoveryTarget.restorePoint(value), 'recoveryTarget.restorePoint', JSON.stringify(value),
         /must be a restore point name of 1 to 63 bytes \(UTF-8\) without control characters/, /pg_create_restore_point\(\)/);
     });
 
   test('accepts a 63-byte name, multi-byte characters included', () => {
-    expect(RecoveryTarget.name('a'.repeat(63)).value).toHaveLength(63);
-    expect(RecoveryTarget.name('é'.repeat(31) + 'a').value).toBe('é'.repeat(31) + 'a');
+    expect(RecoveryTarget.restorePoint('a'.repeat(63)).value).toHaveLength(63);
+    expect(RecoveryTarget.restorePoint('é'.repeat(31) + 'a').value).toBe('é'.repeat(31) + 'a');
   });
 
   test.each([0, -1, 1.5, NaN, 2 ** 32])('throws when the timeline is %p', value => {
@@ -270,7 +268,7 @@ describe('recovery targets', () => {
   });
 
   test.each([
-    ['name', RecoveryTarget.name('p')], ['immediate', RecoveryTarget.immediate()], ['latest', RecoveryTarget.latest()],
+    ['name', RecoveryTarget.restorePoint('p')], ['immediate', RecoveryTarget.immediate()], ['latest', RecoveryTarget.latest()],
   ])('throws when inclusive is given with a %s target', (type, target) => {
     expectError(() => recovery({ target, inclusive: false }), 'inclusive', 'false',
       new RegExp(`applies only to time, xid and LSN targets, and the target is ${type}`), /Remove 'inclusive' for this target/);
@@ -296,7 +294,7 @@ describe('image references', () => {
 
   test.each(['postgres:15-alpine', 'docker.io/library/postgres:15.8-alpine3.20', 'registry.example.com:5000/team/postgres:15',
     `postgres@sha256:${'a'.repeat(64)}`])('accepts %j', value => {
-    expect(build({ postgresImage: value }).postgresImage).toBe(value);
+    expect(build({ postgresImage: value }).postgresImage.reference).toBe(value);
   });
 });
 

@@ -50,11 +50,12 @@ describe('WalArchive', () => {
     expect(archive.postgresqlConf).toContain('archive_timeout = \'300s\'');
   });
 
-  test('mount() adds the archive and the scripts to a database container', () => {
+  test('the archive is a kplus IStorage: mounting it and the scripts gives a database container all it needs', () => {
     const { c, archive } = make();
     const pod = new kplus.Pod(c, 'db');
-    const container = pod.addContainer({ image: 'postgres:15-alpine', name: 'postgres' });
-    archive.mount(container);
+    const container = pod.addContainer({ image: 'postgres:15-bookworm', name: 'postgres' });
+    container.mount(archive.mountPath, archive);
+    archive.scripts.mount(container);
     const spec = find(synth(c), 'Pod', pod.name).spec;
     expect(spec.containers[0].volumeMounts).toEqual([
       { mountPath: '/var/lib/postgresql/wal-archive', name: 'wal-archive' },

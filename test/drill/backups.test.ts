@@ -28,7 +28,7 @@ function leftovers(): string[] {
 }
 
 async function killBackupMidway(signal: NodeJS.Signals): Promise<void> {
-  const child = runBackground(...cluster.synth.commandOf('CronJob', 'backup-tsb-postgres', cluster.paths), cluster.backupEnv());
+  const child = runBackground(...cluster.synth.commandOf('CronJob', 'tsb-postgres-base-backup', cluster.paths), cluster.backupEnv());
   const exited = new Promise<void>(resolve => child.on('exit', () => resolve()));
   await waitFor('the backup to be midway', () => {
     const tmp = fs.readdirSync(cluster.paths.backup).find(f => f.startsWith('.incomplete-'));

@@ -58,12 +58,12 @@ export class DrillCluster {
 
   /** The backup CronJob's environment from the manifest, paths mapped, host and port pointed at the drill's primary. */
   public backupEnv(extra: Record<string, string> = {}): Record<string, string> {
-    return this.synth.envOf('CronJob', 'backup-tsb-postgres', this.paths, { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port), ...extra });
+    return this.synth.envOf('CronJob', 'tsb-postgres-base-backup', this.paths, { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port), ...extra });
   }
 
   /** Runs the CronJob's command (`/bin/sh <scripts>/base-backup.sh`) with its environment. */
   public backup(extra: Record<string, string> = {}): RunResult {
-    return run(...this.synth.commandOf('CronJob', 'backup-tsb-postgres', this.paths), this.backupEnv(extra));
+    return run(...this.synth.commandOf('CronJob', 'tsb-postgres-base-backup', this.paths), this.backupEnv(extra));
   }
 
   /** Runs a one-shot Job's command from the synthesized example with its environment (paths mapped, host pointed at the primary). */

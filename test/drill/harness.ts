@@ -32,7 +32,6 @@ export const SUPERUSER = 'tsb';
 const IS_ROOT = process.getuid?.() === 0;
 
 // Synth-time warnings are asserted through construct metadata; keep the drill's output readable.
-process.env.CDK8S_POSTGRES_PITR_QUIET = '1';
 
 /**
  * Fails (never skips) when PostgreSQL is missing, saying how to install it. Under CI a missing server is a failure.

@@ -128,7 +128,7 @@ describe('PITR drill: restore to every recovery target type', () => {
   });
 
   test('target name (restore point before F): A, B, C, D, E', async () => {
-    const r = await restoreTo(RecoveryTarget.name('before-F'));
+    const r = await restoreTo(RecoveryTarget.restorePoint('before-F'));
     expect(r.markers).toEqual(['A', 'B', 'C', 'D', 'E']);
     expect(r.timeline).toBe(2);
     expect(r.log).toMatch(/recovery stopping at restore point "before-F"/);

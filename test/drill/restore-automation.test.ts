@@ -76,7 +76,7 @@ describe('automatic restore: backup choice', () => {
     expect(job.status).toBe(0);
     cluster.mark('E');
     await cluster.switchAndArchive();
-    const r = await restoreAndRead(RecoveryTarget.name('before-upgrade'), backups[0]);
+    const r = await restoreAndRead(RecoveryTarget.restorePoint('before-upgrade'), backups[0]);
     expect(r.output).toContain(backups[0]);
     expect(r.markers).toBe('A,B,C,D,after-backup-1,after-backup-2,after-backup-3');
   });

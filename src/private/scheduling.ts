@@ -4,12 +4,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkLabel } from './validate';
-import { WalArchive } from './wal-archive';
-
-/** Kubegres' labels of the primary pod of `{deploymentName}-postgres`. */
-export function primaryLabels(deploymentName: string): { [key: string]: string } {
-  return { app: `${deploymentName}-postgres`, replicationRole: 'primary' };
-}
+import { WalArchive } from '../wal-archive';
 
 /**
  * A ReadWriteOnce volume attaches to one node: a workload that mounts the WAL archive beside the primary must run on

@@ -287,8 +287,3 @@ export function confQuote(prop: string, value: string): string {
   }
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, '\'\'')}'`;
 }
-
-/** Quotes a value for a POSIX shell: single quotes, embedded single quotes closed and escaped. */
-export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, '\'\\\'\'')}'`;
-}
