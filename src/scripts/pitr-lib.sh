@@ -78,6 +78,7 @@ remove_tmp_on_exit() {
   trap remove_tmp EXIT
   trap 'remove_tmp; exit 1' HUP INT TERM
 }
+# remove_tmp: removes the file named by $tmp, if any (the trap of remove_tmp_on_exit).
 remove_tmp() { if [ -n "${tmp:-}" ]; then rm -f -- "$tmp" 2>/dev/null || true; fi; }
 
 # --- pitr-catalog.sh -----------------------------------------------------------------------------
