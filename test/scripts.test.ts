@@ -31,6 +31,30 @@ describe('shipped scripts', () => {
     expect(r.status).toBe(0);
   });
 
+  test('no script is over 200 lines', () => {
+    const long = files
+      .map(file => ({ file, lines: fs.readFileSync(path.join(SCRIPTS_DIR, file), 'utf8').split('\n').length - 1 }))
+      .filter(f => f.lines > 200);
+    expect(long).toEqual([]);
+  });
+
+  test.each(['fail', 'log', 'warn', 'is_uint', 'flush'])('%s is defined once, in pitr-lib.sh only', (fn) => {
+    const definition = new RegExp(`^${fn}\\(\\)`, 'gm');
+    const found = files.flatMap(file => (fs.readFileSync(path.join(SCRIPTS_DIR, file), 'utf8').match(definition) ?? []).map(() => file));
+    expect(found).toEqual(['pitr-lib.sh']);
+  });
+
+  test('every script that is run, not sourced, sources pitr-lib.sh and ends with main "$@"', () => {
+    const texts = Object.fromEntries(files.map(file => [file, fs.readFileSync(path.join(SCRIPTS_DIR, file), 'utf8')]));
+    const sourced = new Set(Object.values(texts).flatMap(text => [...text.matchAll(/^\. "\$script_dir\/([a-z-]+\.sh)"$/gm)].map(m => m[1])));
+    expect(sourced).toContain('pitr-lib.sh');
+    const run = files.filter(file => !sourced.has(file));
+    expect(run).toEqual(expect.arrayContaining([...Object.values(PitrScript), 'pitr-catalog.sh']));
+    for (const file of run) {
+      expect([file, /^\. "\$script_dir\/pitr-lib\.sh"$/m.test(texts[file]), texts[file].endsWith('\nmain "$@"\n')]).toEqual([file, true, true]);
+    }
+  });
+
   test('the scripts ConfigMap ships every script byte for byte', () => {
     const c = chart();
     new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });

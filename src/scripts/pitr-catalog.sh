@@ -24,50 +24,49 @@
 #   WAL_ARCHIVE_DIR     /var/lib/postgresql/wal-archive
 #   WAL_SEGMENT_SIZE    16777216 (bytes; sets how many segments one "xlogid" holds)
 # Exit codes: 0 success (gaps are reported, not failures); 1 bad usage or unreadable folder.
+# Needs pitr-lib.sh in the same folder.
 set -eu
 
 me='pitr-catalog.sh'
+log_stream=stdout
 BACKUP_DIR="${BACKUP_DIR:-/var/lib/backup}"
 BACKUP_NAME_PREFIX="${BACKUP_NAME_PREFIX:-postgres-base-backup}"
 WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
 WAL_SEGMENT_SIZE="${WAL_SEGMENT_SIZE:-16777216}"
+script_dir=$(dirname "$0")
+[ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
+# shellcheck source=pitr-lib.sh
+. "$script_dir/pitr-lib.sh"
 
-fail() { printf '%s: ERROR: %s\n' "$me" "$*" >&2; exit 1; }
-warn() { printf '%s: WARNING: %s\n' "$me" "$*" >&2; }
-
-is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
-is_wal_name() {
-  case "$1" in
-    [0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F]) return 0 ;;
-    *) return 1 ;;
-  esac
+# backup_line FOLDER: the catalog line of one backup folder from its pitr_backup_info; fails (1,
+# printing nothing) when a field is missing or holds a blank.
+backup_line() {
+  awk -F '=' -v n="${1##*/}" '
+    { k = $1; sub(/^[^=]*=/, ""); v[k] = $0 }
+    END {
+      split("end_epoch start_epoch start_time end_time start_lsn end_lsn timeline start_wal", keys, " ")
+      out = v["end_epoch"] " " n
+      for (i = 2; i <= 8; i++) {
+        if (v[keys[i]] == "" || v[keys[i]] ~ /[ \t]/) exit 1
+        out = out " " v[keys[i]]
+      }
+      print out
+    }' "$1/pitr_backup_info"
 }
 
+# list_backups: the "backups" command.
 list_backups() {
   [ -d "$BACKUP_DIR" ] || fail "backup folder '$BACKUP_DIR' does not exist"
   for d in "$BACKUP_DIR/$BACKUP_NAME_PREFIX"-*; do
     [ -f "$d/pitr_backup_info" ] || continue
-    case "${d##*/}" in
-      "$BACKUP_NAME_PREFIX"-[0-9][0-9]_[0-9][0-9]_[0-9][0-9][0-9][0-9]_[0-9][0-9]_[0-9][0-9]_[0-9][0-9]) ;;
-      *) continue ;;
-    esac
-    line=$(awk -F '=' -v n="${d##*/}" '
-      { k = $1; sub(/^[^=]*=/, ""); v[k] = $0 }
-      END {
-        split("end_epoch start_epoch start_time end_time start_lsn end_lsn timeline start_wal", keys, " ")
-        out = v["end_epoch"] " " n
-        for (i = 2; i <= 8; i++) {
-          if (v[keys[i]] == "" || v[keys[i]] ~ /[ \t]/) exit 1
-          out = out " " v[keys[i]]
-        }
-        print out
-      }' "$d/pitr_backup_info") || { warn "ignoring ${d##*/}: incomplete pitr_backup_info"; continue; }
-    e=${line%% *}
-    is_uint "$e" || { warn "ignoring ${d##*/}: bad end_epoch"; continue; }
+    has_stamp "${d##*/}" "$BACKUP_NAME_PREFIX-" || continue
+    line=$(backup_line "$d") || { warn "ignoring ${d##*/}: incomplete pitr_backup_info"; continue; }
+    is_uint "${line%% *}" || { warn "ignoring ${d##*/}: bad end_epoch"; continue; }
     printf '%s\n' "$line"
   done | sort -n -k 1,1 -k 2,2
 }
 
+# wal_gaps START_WAL [EXTRA]: the "gaps" command.
 wal_gaps() {
   start=$1
   extra=${2:-}
@@ -75,16 +74,11 @@ wal_gaps() {
   is_uint "$WAL_SEGMENT_SIZE" || fail "WAL_SEGMENT_SIZE must be a number of bytes"
   [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
   [ -z "$extra" ] || [ "$extra" = - ] || [ -r "$extra" ] || fail "cannot read '$extra'"
-  # ls -A lists names only, one a line; awk parses hex itself (no strtonum in POSIX awk).
+  # ls -A lists names only, one a line; awk parses hex itself (pitr_awk_lsn).
   {
     ls -A "$WAL_ARCHIVE_DIR" || fail "cannot list '$WAL_ARCHIVE_DIR'"
     if [ -n "$extra" ]; then sed 's|^.*/||' "$extra"; fi
-  } | awk -v start="$start" -v segsize="$WAL_SEGMENT_SIZE" '
-    function hex(s,   i, v) {
-      v = 0
-      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789ABCDEF", substr(s, i, 1)) - 1
-      return v
-    }
+  } | awk -v start="$start" -v segsize="$WAL_SEGMENT_SIZE" "$pitr_awk_lsn"'
     function segno(n) { return hex(substr(n, 9, 8)) * per + hex(substr(n, 17, 8)) }
     function name(tli, s) { return sprintf("%08X%08X%08X", tli, int(s / per), s % per) }
     BEGIN { per = 4294967296 / segsize; first = segno(start); max = -1 }
@@ -115,12 +109,16 @@ wal_gaps() {
     }'
 }
 
-[ "$#" -ge 1 ] || fail "usage: $me backups | gaps <start_wal> [<extra names file>]"
-case "$1" in
-  backups) list_backups ;;
-  gaps)
-    [ "$#" -ge 2 ] || fail "usage: $me gaps <start_wal> [<extra names file>]"
-    wal_gaps "$2" "${3:-}"
-    ;;
-  *) fail "unknown command '$1'" ;;
-esac
+main() {
+  [ "$#" -ge 1 ] || fail "usage: $me backups | gaps <start_wal> [<extra names file>]"
+  case "$1" in
+    backups) list_backups ;;
+    gaps)
+      [ "$#" -ge 2 ] || fail "usage: $me gaps <start_wal> [<extra names file>]"
+      wal_gaps "$2" "${3:-}"
+      ;;
+    *) fail "unknown command '$1'" ;;
+  esac
+}
+
+main "$@"

@@ -14,134 +14,155 @@
 # newest segment's modification time (approximate). Gaps are listed from the oldest backup's
 # start_wal onward (the backup's own pg_wal.tar.gz counts as present).
 # Exit codes: 0 report printed (gaps are reported, not failures); 1 bad settings or unreadable
-# folders. Needs pitr-catalog.sh in the same folder.
+# folders. Needs pitr-lib.sh and pitr-catalog.sh in the same folder.
 set -eu
 
 me='recovery-window.sh'
+log_stream=stdout
 BACKUP_DIR="${BACKUP_DIR:-/var/lib/backup}"
 WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
 BACKUP_NAME_PREFIX="${BACKUP_NAME_PREFIX:-postgres-base-backup}"
 REPORT_FORMAT="${REPORT_FORMAT:-both}"
 export BACKUP_DIR BACKUP_NAME_PREFIX WAL_ARCHIVE_DIR
 script_dir=$(dirname "$0")
+[ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
+# shellcheck source=pitr-lib.sh
+. "$script_dir/pitr-lib.sh"
 
-fail() { printf '%s: ERROR: %s\n' "$me" "$*" >&2; exit 1; }
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-# JSON string (or null when empty).
-js() {
-  if [ -z "$1" ]; then printf 'null'; return; fi
-  printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+# check_settings: fails on a bad REPORT_FORMAT, a missing helper or archive folder.
+check_settings() {
+  case "$REPORT_FORMAT" in text | json | both) ;; *) fail "REPORT_FORMAT must be text, json or both, got '$REPORT_FORMAT'" ;; esac
+  need_helper pitr-catalog.sh
+  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
 }
 
-case "$REPORT_FORMAT" in text | json | both) ;; *) fail "REPORT_FORMAT must be text, json or both, got '$REPORT_FORMAT'" ;; esac
-[ -f "$script_dir/pitr-catalog.sh" ] || fail "helper '$script_dir/pitr-catalog.sh' not found (it ships beside this script)"
-[ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
-
-backups=$(sh "$script_dir/pitr-catalog.sh" backups) || fail "could not list the backups in $BACKUP_DIR"
-
-# --- newest archived segment and the latest recoverable time ---------------------------------------
-# Archived segment names, oldest first (sort key: segment number part, then timeline).
-segments=$(find "$WAL_ARCHIVE_DIR" -maxdepth 1 -type f | sed 's|^.*/||' |
-  awk 'length($0) == 24 && $0 !~ /[^0-9A-F]/ { print substr($0, 9) substr($0, 1, 8), $0 }' | sort | cut -d ' ' -f 2)
-newest=$(printf '%s\n' "$segments" | tail -n 1)
-latest=''
-latest_source=''
-approximate=true
-if [ -n "$newest" ]; then
+# find_latest: sets newest (the newest archived segment, empty if none), latest (the latest
+# recoverable time, empty if unknown), latest_source (how it was found) and approximate.
+find_latest() {
+  # Archived segment names, oldest first (sort key: segment number part, then timeline).
+  segments=$(find "$WAL_ARCHIVE_DIR" -maxdepth 1 -type f | sed 's|^.*/||' |
+    awk 'length($0) == 24 && $0 !~ /[^0-9A-F]/ { print substr($0, 9) substr($0, 1, 8), $0 }' | sort | cut -d ' ' -f 2)
+  newest=$(printf '%s\n' "$segments" | tail -n 1)
+  latest=''
+  latest_source=''
+  approximate=true
+  [ -n "$newest" ] || return 0
   if command -v pg_waldump >/dev/null 2>&1; then
     # The newest segment may hold no commit (e.g. only a segment switch): look back a little.
-    candidates=$(printf '%s\n' "$segments" | tail -n 4 | sed -n '1!G;h;$p')
-    for seg in $candidates; do
+    for seg in $(printf '%s\n' "$segments" | tail -n 4 | sed -n '1!G;h;$p'); do
       c=$(TZ=UTC pg_waldump "$WAL_ARCHIVE_DIR/$seg" 2>/dev/null |
         sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1 || true)
-      if [ -n "$c" ]; then
-        e=$(date -u -d "$c" +%s 2>/dev/null || true)
-        if [ -n "$e" ]; then
-          latest=$(iso "$e")
-          latest_source="last commit record in $seg (pg_waldump)"
-          approximate=false
-          break
-        fi
-      fi
+      [ -n "$c" ] || continue
+      e=$(date -u -d "$c" +%s 2>/dev/null || true)
+      [ -n "$e" ] || continue
+      latest=$(iso "$e")
+      latest_source="last commit record in $seg (pg_waldump)"
+      approximate=false
+      return 0
     done
   fi
-  if [ -z "$latest" ]; then
-    latest=$(iso "$(stat -c %Y "$WAL_ARCHIVE_DIR/$newest")")
-    latest_source="modification time of $newest (approximate)"
-  fi
-fi
+  latest=$(iso "$(stat -c %Y "$WAL_ARCHIVE_DIR/$newest")")
+  latest_source="modification time of $newest (approximate)"
+}
 
-# --- gaps from the oldest backup on ---------------------------------------------------------------
-earliest=''
-oldest=''
-gap_lines=''
-count=''
-last=''
-if [ -n "$backups" ]; then
-  oldest_line=$(printf '%s\n' "$backups" | head -n 1)
-  read -r _ oldest _ _ earliest _ _ _ oldest_wal <<EOF
-$oldest_line
-EOF
+# find_gaps: from the oldest backup on (when there is one), sets oldest (its name), earliest (its
+# end time, the earliest recoverable time), oldest_wal (its start_wal) and the wal_* variables
+# of check_wal; all empty without a backup.
+find_gaps() {
+  oldest=''
+  earliest=''
+  oldest_wal=''
+  wal_count=''
+  wal_last=''
+  wal_gap_lines=''
+  [ -n "$backups" ] || return 0
+  parse_backup "$(printf '%s\n' "$backups" | head -n 1)"
+  oldest=$b_name
+  earliest=$b_end_time
+  oldest_wal=$b_start_wal
   segsize=16777216
   if [ -n "$newest" ]; then segsize=$(stat -c %s "$WAL_ARCHIVE_DIR/$newest"); fi
-  report=$({ tar tzf "$BACKUP_DIR/$oldest/pg_wal.tar.gz" 2>/dev/null || true; } |
-    WAL_SEGMENT_SIZE=$segsize sh "$script_dir/pitr-catalog.sh" gaps "$oldest_wal" -) || fail "could not check the WAL archive"
-  count=$(printf '%s\n' "$report" | sed -n 's/^count //p')
-  last=$(printf '%s\n' "$report" | sed -n 's/^last //p')
-  gap_lines=$(printf '%s\n' "$report" | sed -n 's/^gap //p')
-fi
+  check_wal "$oldest_wal" "$segsize" "$(tar tzf "$BACKUP_DIR/$oldest/pg_wal.tar.gz" 2>/dev/null || true)"
+}
 
-# --- text ----------------------------------------------------------------------------------------
-if [ "$REPORT_FORMAT" != json ]; then
-  n=$(printf '%s' "$backups" | grep -c . || true)
-  printf '%s: %s complete backup(s) named %s-* in %s\n' "$me" "$n" "$BACKUP_NAME_PREFIX" "$BACKUP_DIR"
+# print_text: the report for people.
+print_text() {
+  log "$(printf '%s' "$backups" | grep -c . || true) complete backup(s) named $BACKUP_NAME_PREFIX-* in $BACKUP_DIR"
   if [ -n "$backups" ]; then
-    printf '%s\n' "$backups" | while read -r _ name _ st et sl el tl sw; do
-      printf '%s:   %s  start %s  end %s  LSN %s - %s  timeline %s  start WAL %s\n' "$me" "$name" "$st" "$et" "$sl" "$el" "$tl" "$sw"
+    printf '%s\n' "$backups" | while IFS= read -r line; do
+      parse_backup "$line"
+      log "  $b_name  start $b_start_time  end $b_end_time  LSN $b_start_lsn - $b_end_lsn  timeline $b_timeline  start WAL $b_start_wal"
     done
-    printf '%s: earliest recoverable time: %s (end of the oldest backup %s)\n' "$me" "$earliest" "$oldest"
+    log "earliest recoverable time: $earliest (end of the oldest backup $oldest)"
   else
-    printf '%s: earliest recoverable time: none (no complete backup)\n' "$me"
+    log "earliest recoverable time: none (no complete backup)"
   fi
   if [ -n "$latest" ]; then
-    printf '%s: latest recoverable time: %s (%s)\n' "$me" "$latest" "$latest_source"
+    log "latest recoverable time: $latest ($latest_source)"
   else
-    printf '%s: latest recoverable time: unknown (no archived WAL segment)\n' "$me"
+    log "latest recoverable time: unknown (no archived WAL segment)"
   fi
-  if [ -n "$backups" ]; then
-    printf '%s: WAL from %s: %s segment(s), newest %s\n' "$me" "$oldest_wal" "${count:-0}" "${last:-none}"
-    if [ -n "$gap_lines" ]; then
-      printf '%s\n' "$gap_lines" | while read -r a b k; do
-        printf '%s: GAP: missing %s - %s (%s segment(s)); recovery cannot pass it\n' "$me" "$a" "$b" "$k"
-      done
-      printf '%s: recovery from the oldest backup ends at the first gap, before %s; the latest time above needs a backup taken after the last gap\n' \
-        "$me" "$(printf '%s\n' "$gap_lines" | head -n 1 | cut -d ' ' -f 1)"
-    else
-      printf '%s: no gap in the WAL archive\n' "$me"
-    fi
+  [ -n "$backups" ] || return 0
+  log "WAL from $oldest_wal: ${wal_count:-0} segment(s), newest ${wal_last:-none}"
+  if [ -z "$wal_gap_lines" ]; then
+    log "no gap in the WAL archive"
+    return 0
   fi
-fi
+  printf '%s\n' "$wal_gap_lines" | while read -r a b k; do
+    log "GAP: missing $a - $b ($k segment(s)); recovery cannot pass it"
+  done
+  log "recovery from the oldest backup ends at the first gap, before $(printf '%s\n' "$wal_gap_lines" | head -n 1 | cut -d ' ' -f 1); the latest time above needs a backup taken after the last gap"
+}
 
-# --- JSON ----------------------------------------------------------------------------------------
-if [ "$REPORT_FORMAT" != text ]; then
-  printf '{\n  "backup_dir": %s,\n  "wal_archive_dir": %s,\n  "backup_name_prefix": %s,\n  "backups": [' \
-    "$(js "$BACKUP_DIR")" "$(js "$WAL_ARCHIVE_DIR")" "$(js "$BACKUP_NAME_PREFIX")"
-  sep=''
-  if [ -n "$backups" ]; then
-    printf '%s\n' "$backups" | while read -r ee name se st et sl el tl sw; do
-      printf '%s\n    {"name": %s, "start_time": %s, "start_epoch": %s, "end_time": %s, "end_epoch": %s, "start_lsn": %s, "end_lsn": %s, "timeline": %s, "start_wal": %s}' \
-        "$sep" "$(js "$name")" "$(js "$st")" "$se" "$(js "$et")" "$ee" "$(js "$sl")" "$(js "$el")" "$tl" "$(js "$sw")"
-      sep=','
-    done
-    printf '\n  '
-  fi
-  printf '],\n  "earliest_recoverable_time": %s,\n  "latest_recoverable_time": %s,\n' "$(js "$earliest")" "$(js "$latest")"
-  printf '  "latest_recoverable_time_source": %s,\n  "latest_recoverable_time_approximate": %s,\n' "$(js "$latest_source")" "$approximate"
-  printf '  "wal_gap_blocks_oldest_backup": %s,\n' "$([ -n "$gap_lines" ] && echo true || echo false)"
-  printf '  "newest_segment": %s,\n  "wal_checked_from": %s,\n  "wal_segments_checked": %s,\n  "wal_gaps": [' \
-    "$(js "$newest")" "$(js "${oldest_wal:-}")" "${count:-0}"
-  if [ -n "$gap_lines" ]; then
-    printf '%s\n' "$gap_lines" | awk '{ printf "%s\n    {\"from\": \"%s\", \"to\": \"%s\", \"count\": %d}", sep, $1, $2, $3; sep = "," } END { printf "\n  " }'
-  fi
-  printf ']\n}\n'
-fi
+# backups_json: one JSON object a line per backup.
+backups_json() {
+  printf '%s\n' "$backups" | while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    parse_backup "$line"
+    json_object name "$(json_string_or_null "$b_name")" start_time "$(json_string_or_null "$b_start_time")" \
+      start_epoch "$(json_uint "$b_start_epoch")" end_time "$(json_string_or_null "$b_end_time")" \
+      end_epoch "$(json_uint "$b_end_epoch")" start_lsn "$(json_string_or_null "$b_start_lsn")" \
+      end_lsn "$(json_string_or_null "$b_end_lsn")" timeline "$(json_uint "$b_timeline")" \
+      start_wal "$(json_string_or_null "$b_start_wal")"
+    printf '\n'
+  done
+}
+
+# gaps_json: one JSON object {"from", "to", "count"} a line per gap.
+gaps_json() {
+  printf '%s\n' "$wal_gap_lines" | while read -r a b k; do
+    [ -n "$a" ] || continue
+    json_object from "$(json_string "$a")" to "$(json_string "$b")" count "$(json_uint "$k")"
+    printf '\n'
+  done
+}
+
+# print_json: the report as one pretty-printed JSON object; its first line is exactly "{".
+print_json() {
+  json_object_pretty \
+    backup_dir "$(json_string_or_null "$BACKUP_DIR")" \
+    wal_archive_dir "$(json_string_or_null "$WAL_ARCHIVE_DIR")" \
+    backup_name_prefix "$(json_string_or_null "$BACKUP_NAME_PREFIX")" \
+    backups "$(backups_json | json_array '  ')" \
+    earliest_recoverable_time "$(json_string_or_null "$earliest")" \
+    latest_recoverable_time "$(json_string_or_null "$latest")" \
+    latest_recoverable_time_source "$(json_string_or_null "$latest_source")" \
+    latest_recoverable_time_approximate "$(json_bool "$approximate")" \
+    wal_gap_blocks_oldest_backup "$(if [ -n "$wal_gap_lines" ]; then json_bool true; else json_bool false; fi)" \
+    newest_segment "$(json_string_or_null "$newest")" \
+    wal_checked_from "$(json_string_or_null "$oldest_wal")" \
+    wal_segments_checked "$(json_uint "${wal_count:-0}")" \
+    wal_gaps "$(gaps_json | json_array '  ')"
+  printf '\n'
+}
+
+main() {
+  check_settings
+  backups=$(catalog backups) || fail "could not list the backups in $BACKUP_DIR"
+  find_latest
+  find_gaps
+  if [ "$REPORT_FORMAT" != json ]; then print_text; fi
+  if [ "$REPORT_FORMAT" != text ]; then print_json; fi
+}
+
+main "$@"

@@ -12,42 +12,47 @@
 # Exit codes: 0 restored; 1 the file is not in the archive (normal: PostgreSQL asks for files
 # that do not exist, e.g. the next timeline's history file) or the copy failed. Never above 125,
 # which would abort the server's startup.
+# Needs pitr-lib.sh in the same folder. Messages go to stderr (the server log).
 set -eu
 
 me='restore-wal.sh'
+log_stream=stderr
 WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
+script_dir=$(dirname "$0")
+[ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
+# shellcheck source=pitr-lib.sh
+. "$script_dir/pitr-lib.sh"
 
-log() { printf '%s: %s\n' "$me" "$*" >&2; }
-fail() { log "ERROR: $*"; exit 1; }
-
-tmp=''
-cleanup() {
-  if [ -n "$tmp" ]; then rm -f -- "$tmp" 2>/dev/null || true; fi
+# restore NAME DEST: copies WAL_ARCHIVE_DIR/NAME to a temporary name beside DEST, then renames it
+# to DEST. A NAME not in the archive exits 1 with one quiet line: PostgreSQL probes for files
+# that may not exist, so that is not an error.
+restore() {
+  name=$1
+  dest=$2
+  case "$name" in
+    '' | */* | .*) fail "invalid WAL file name '$name'" ;;
+  esac
+  [ -n "$dest" ] || fail "empty destination path"
+  src="$WAL_ARCHIVE_DIR/$name"
+  if [ ! -f "$src" ]; then
+    log "$name not in archive"
+    exit 1
+  fi
+  case "$dest" in
+    */*) dest_dir=${dest%/*} ;;
+    *) dest_dir=. ;;
+  esac
+  tmp="$dest_dir/.restore-wal.$name.$$.tmp"
+  cp -- "$src" "$tmp" || fail "copy of '$src' to '$tmp' failed"
+  mv -f -- "$tmp" "$dest" || fail "rename of '$tmp' to '$dest' failed"
+  tmp=''
+  log "restored $name"
 }
-trap cleanup EXIT
-trap 'cleanup; exit 1' HUP INT TERM
 
-[ "$#" -eq 2 ] || fail "usage: $me <file name (%f)> <destination path (%p)>"
-name=$1
-dest=$2
-case "$name" in
-  '' | */* | .*) fail "invalid WAL file name '$name'" ;;
-esac
-[ -n "$dest" ] || fail "empty destination path"
+main() {
+  remove_tmp_on_exit
+  [ "$#" -eq 2 ] || fail "usage: $me <file name (%f)> <destination path (%p)>"
+  restore "$1" "$2"
+}
 
-src="$WAL_ARCHIVE_DIR/$name"
-if [ ! -f "$src" ]; then
-  # Not an error for PostgreSQL: it probes for files that may not exist. One quiet line only.
-  log "$name not in archive"
-  exit 1
-fi
-
-case "$dest" in
-  */*) dest_dir=${dest%/*} ;;
-  *) dest_dir=. ;;
-esac
-tmp="$dest_dir/.restore-wal.$name.$$.tmp"
-cp -- "$src" "$tmp" || fail "copy of '$src' to '$tmp' failed"
-mv -f -- "$tmp" "$dest" || fail "rename of '$tmp' to '$dest' failed"
-tmp=''
-log "restored $name"
+main "$@"
