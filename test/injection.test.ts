@@ -101,7 +101,7 @@ describe('strings that reach a shell, an env var or a script are refused when ho
   test.each(HOSTILE)('throws when the automatic restore\'s backupName ends in %j', bad => {
     expect(() => new EmbeddedPostgresPitr(chart(), 'pitr', {
       ...REFERENCE, recoveryTarget: RecoveryTarget.latest(), restore: { mode: RestoreMode.AUTOMATIC, backupName: `tsb-postgres-base-backup${bad}` },
-    })).toThrow(/^'backupName' must be a backup folder name of letters, digits, '.', '_' and '-', got /);
+    })).toThrow(/^'restore.backupName' must be a backup folder name of letters, digits, '.', '_' and '-', got /);
   });
 
   test.each(HOSTILE)('throws when the WAL archive mount path ends in %j', bad => {
