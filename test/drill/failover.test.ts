@@ -1,0 +1,86 @@
+/**
+ * Failover drill against a real PostgreSQL 15: a standby built as Kubegres builds its replicas (`pg_basebackup -R` as
+ * the `replication` role, from the primary), the primary crashing with its last segment unarchived, the standby
+ * promoted as Kubegres' promotion hook does (`pg_ctl promote`) onto timeline 2 and archiving into the same archive;
+ * then a restore to a time before the failover and one to latest across it, with the exact rows.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DrillCluster } from './cluster';
+import { DRILL_SECRET, freePort, mkdirPg, PG_BIN, PgServer, runOk, sleep, waitFor } from './harness';
+import { RecoveryTarget } from '../../src';
+
+let cluster: DrillCluster;
+let standby: PgServer;
+const servers: PgServer[] = [];
+const at: { beforeC: string } = {} as any;
+const now = (s: PgServer) => s.sql('SELECT to_char(clock_timestamp() AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')');
+const seen = (s: PgServer, tag: string) => s.sql(`SELECT count(*) FROM markers WHERE tag = '${tag}'`) === '1' ? true : undefined;
+
+beforeAll(async () => {
+  cluster = await DrillCluster.create('failover');
+  const primary = cluster.primary;
+  cluster.mark('A');
+  const b = cluster.backup();
+  if (b.status !== 0) {
+    throw new Error(`backup failed: ${b.stdout}${b.stderr}`);
+  }
+  // The replica, as Kubegres' init container makes it: pg_basebackup -R from the primary as `replication`.
+  const dataDir = path.join(mkdirPg(path.join(cluster.root, 'standby')), 'pgdata');
+  runOk(path.join(PG_BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replication', '-D', dataDir, '-R',
+    '-X', 'stream', '--checkpoint=fast'], { PGPASSWORD: DRILL_SECRET['embedded-postgres-replication-password'] });
+  standby = new PgServer(dataDir, await freePort(), primary.env);
+  standby.start();
+  servers.push(standby);
+  cluster.mark('B');
+  await waitFor('B on the standby', () => seen(standby, 'B'));
+  await sleep(1100);
+  at.beforeC = now(primary);
+  await sleep(1100);
+  cluster.mark('C');
+  await waitFor('C on the standby', () => seen(standby, 'C'));
+  // The primary's node dies: C's segment is only in pg_wal (and streamed to the standby), never archived by it.
+  primary.stop('immediate');
+  runOk(path.join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-w', 'promote'], standby.env);
+  await standby.waitPromoted();
+  standby.sql('INSERT INTO markers(tag) VALUES (\'D\')');
+  const segment = standby.sql('SELECT pg_walfile_name(pg_switch_wal())');
+  await waitFor(`archiving of ${segment}`, () => fs.existsSync(path.join(cluster.paths.walArchive, segment)) ? true : undefined);
+});
+
+afterAll(() => {
+  cluster?.destroy(servers);
+});
+
+async function restoreAndRead(target: RecoveryTarget) {
+  const r = cluster.restore(target);
+  if (r.result.status !== 0) {
+    throw new Error(`restore failed:\n${r.result.stdout}\n${r.result.stderr}`);
+  }
+  const server = await cluster.startRestored(r);
+  servers.push(server);
+  await server.waitPromoted();
+  const markers = server.sql('SELECT string_agg(tag, \',\' ORDER BY tag) FROM markers');
+  const timeline = server.timeline();
+  server.stop();
+  return { markers, timeline };
+}
+
+describe('failover drill', () => {
+  test('the promoted standby writes timeline 2 and archives its history into the same archive', () => {
+    expect(standby.timeline()).toBe(2);
+    expect(fs.existsSync(path.join(cluster.paths.walArchive, '00000002.history'))).toBe(true);
+  });
+
+  test('a restore to a time before the failover gives the rows of then: A, B', async () => {
+    const r = await restoreAndRead(RecoveryTarget.time(at.beforeC));
+    expect(r.markers).toBe('A,B');
+    expect(r.timeline).toBe(3);
+  });
+
+  test('a restore to latest follows timeline 2 across the failover: A, B, C (streamed to the standby, never archived by the old primary), D', async () => {
+    const r = await restoreAndRead(RecoveryTarget.latest());
+    expect(r.markers).toBe('A,B,C,D');
+    expect(r.timeline).toBe(3);
+  });
+});
