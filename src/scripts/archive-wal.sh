@@ -30,9 +30,7 @@ script_dir=$(dirname "$0")
 check_args() {
   src=$1
   name=$2
-  case "$name" in
-    '' | */* | .*) fail "invalid WAL file name '$name'" ;;
-  esac
+  check_wal_file_name "$name"
   [ -f "$src" ] || fail "source '$src' does not exist or is not a regular file"
   [ -r "$src" ] || fail "source '$src' is not readable"
   [ -d "$WAL_ARCHIVE_DIR" ] || fail "archive folder '$WAL_ARCHIVE_DIR' does not exist"

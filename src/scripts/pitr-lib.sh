@@ -43,6 +43,8 @@ is_wal_name() {
   esac
 }
 # is_lsn VALUE: whether VALUE is an LSN: hex digits, one '/', hex digits (e.g. 0/3000060).
+# check_wal_file_name NAME: fails unless NAME is a plain file name (%f): not empty, no '/', no leading '.'.
+check_wal_file_name() { case "$1" in '' | */* | .*) fail "invalid WAL file name '$1'" ;; esac; }
 is_lsn() {
   case "$1" in
     */*/* | /* | */ | *[!0-9A-Fa-f/]*) return 1 ;;

@@ -29,9 +29,7 @@ script_dir=$(dirname "$0")
 restore() {
   name=$1
   dest=$2
-  case "$name" in
-    '' | */* | .*) fail "invalid WAL file name '$name'" ;;
-  esac
+  check_wal_file_name "$name"
   [ -n "$dest" ] || fail "empty destination path"
   src="$WAL_ARCHIVE_DIR/$name"
   if [ ! -f "$src" ]; then

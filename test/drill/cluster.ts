@@ -127,6 +127,24 @@ export class DrillCluster {
     return server;
   }
 
+  /**
+   * Restores to a target with the synthesized restore helper, fails with the script's output unless it succeeded,
+   * starts the restored server, waits for promotion, reads the markers and the timeline, and stops it.
+   */
+  public async restoreAndRead(target: RecoveryTarget, options: RestoreOptions = {}, servers: PgServer[] = []) {
+    const r = this.restore(target, options);
+    if (r.result.status !== 0) {
+      throw new Error(`restore failed:\n${r.result.stdout}\n${r.result.stderr}`);
+    }
+    const server = await this.startRestored(r);
+    servers.push(server);
+    await server.waitPromoted();
+    const markers = server.sql('SELECT string_agg(tag, \',\' ORDER BY tag) FROM markers');
+    const timeline = server.timeline();
+    server.stop();
+    return { output: r.result.stdout + r.result.stderr, markers, timeline, dir: r.dir };
+  }
+
   /** Stops every server and removes the folders. */
   public destroy(servers: PgServer[] = []): void {
     for (const s of [this.primary, ...servers]) {

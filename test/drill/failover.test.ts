@@ -52,20 +52,6 @@ afterAll(() => {
   cluster?.destroy(servers);
 });
 
-async function restoreAndRead(target: RecoveryTarget) {
-  const r = cluster.restore(target);
-  if (r.result.status !== 0) {
-    throw new Error(`restore failed:\n${r.result.stdout}\n${r.result.stderr}`);
-  }
-  const server = await cluster.startRestored(r);
-  servers.push(server);
-  await server.waitPromoted();
-  const markers = server.sql('SELECT string_agg(tag, \',\' ORDER BY tag) FROM markers');
-  const timeline = server.timeline();
-  server.stop();
-  return { markers, timeline };
-}
-
 describe('failover drill', () => {
   test('the promoted standby writes timeline 2 and archives its history into the same archive', () => {
     expect(standby.timeline()).toBe(2);
@@ -73,13 +59,13 @@ describe('failover drill', () => {
   });
 
   test('a restore to a time before the failover gives the rows of then: A, B', async () => {
-    const r = await restoreAndRead(RecoveryTarget.time(at.beforeC));
+    const r = await cluster.restoreAndRead(RecoveryTarget.time(at.beforeC), {}, servers);
     expect(r.markers).toBe('A,B');
     expect(r.timeline).toBe(3);
   });
 
   test('a restore to latest follows timeline 2 across the failover: A, B, C (streamed to the standby, never archived by the old primary), D', async () => {
-    const r = await restoreAndRead(RecoveryTarget.latest());
+    const r = await cluster.restoreAndRead(RecoveryTarget.latest(), {}, servers);
     expect(r.markers).toBe('A,B,C,D');
     expect(r.timeline).toBe(3);
   });

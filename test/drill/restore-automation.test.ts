@@ -40,16 +40,7 @@ afterAll(() => {
 });
 
 async function restoreAndRead(target: RecoveryTarget, backupName?: string) {
-  const r = cluster.restore(target, backupName ? { backupName } : {});
-  if (r.result.status !== 0) {
-    throw new Error(`restore failed:\n${r.result.stdout}\n${r.result.stderr}`);
-  }
-  const server = await cluster.startRestored(r);
-  servers.push(server);
-  await server.waitPromoted();
-  const markers = server.sql('SELECT string_agg(tag, \',\' ORDER BY tag) FROM markers');
-  server.stop();
-  return { output: r.result.stdout + r.result.stderr, markers, dir: r.dir };
+  return cluster.restoreAndRead(target, backupName ? { backupName } : {}, servers);
 }
 
 describe('automatic restore: backup choice', () => {
