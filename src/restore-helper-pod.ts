@@ -165,11 +165,18 @@ export class RestoreHelperPod extends Construct {
       invalid('podName', this.podName, 'is the name of a Kubegres instance\'s pod', `Use another name, such as '${names.restorePod}'`);
     }
     this.image = props.image ?? PostgresImage.debian15();
-    const claim = (prop: string, given: kplus.IPersistentVolumeClaim | undefined, fallback: string) =>
-      checkObjectName(prop, given?.name ?? fallback);
-    this.dataClaimName = claim('dataClaim', props.dataClaim, kubegresInstance(names.kubegres, 1).dataClaim);
-    this.backupClaimName = claim('backupClaim', props.backupClaim, names.backupClaim);
-    this.walArchiveClaimName = claim('walArchiveClaim', props.walArchiveClaim, names.walArchiveClaim);
+    // Each claim: the one given, or the default name as a reference; its name is checked either way.
+    const claim = (prop: string, given: kplus.IPersistentVolumeClaim | undefined, fallback: string) => {
+      const c = given ?? kplus.PersistentVolumeClaim.fromClaimName(this, `${prop}Ref`, fallback);
+      checkObjectName(prop, c.name);
+      return c;
+    };
+    const dataClaim = claim('dataClaim', props.dataClaim, kubegresInstance(names.kubegres, 1).dataClaim);
+    const backupClaim = claim('backupClaim', props.backupClaim, names.backupClaim);
+    const walArchiveClaim = claim('walArchiveClaim', props.walArchiveClaim, names.walArchiveClaim);
+    this.dataClaimName = dataClaim.name;
+    this.backupClaimName = backupClaim.name;
+    this.walArchiveClaimName = walArchiveClaim.name;
     this.tlsSecret = props.tlsSecret;
     this.serviceAccount = props.serviceAccount;
     const prefix = checkObjectName('backupNamePrefix', props.backupNamePrefix ?? names.backupNamePrefix);
@@ -215,11 +222,11 @@ export class RestoreHelperPod extends Construct {
       resources: props.resources,
       env: this.environment,
     });
-    const mountClaim = (cid: string, claimName: string, volumeName: string) =>
-      kplus.Volume.fromPersistentVolumeClaim(this, cid, kplus.PersistentVolumeClaim.fromClaimName(this, `${cid}Claim`, claimName), { name: volumeName });
-    container.mount(PitrPaths.DATA, mountClaim('Data', this.dataClaimName, 'postgres-data'));
-    container.mount(PitrPaths.BACKUP, mountClaim('Backup', this.backupClaimName, 'backup-volume'));
-    container.mount(PitrPaths.WAL_ARCHIVE, mountClaim('WalArchive', this.walArchiveClaimName, 'wal-archive'));
+    const mountClaim = (cid: string, c: kplus.IPersistentVolumeClaim, volumeName: string) =>
+      kplus.Volume.fromPersistentVolumeClaim(this, cid, c, { name: volumeName });
+    container.mount(PitrPaths.DATA, mountClaim('Data', dataClaim, 'postgres-data'));
+    container.mount(PitrPaths.BACKUP, mountClaim('Backup', backupClaim, 'backup-volume'));
+    container.mount(PitrPaths.WAL_ARCHIVE, mountClaim('WalArchive', walArchiveClaim, 'wal-archive'));
     if (this.tlsSecret) {
       container.mount(PitrPaths.TLS, kplus.Volume.fromSecret(this, 'Tls', this.tlsSecret, { name: 'tls', defaultMode: 0o600 }), { readOnly: true });
     }
