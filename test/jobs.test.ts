@@ -1,4 +1,4 @@
-import { EmbeddedPostgresPitr, RecoveryTarget, RestoreMode } from '../src';
+import { EmbeddedPostgresPitr } from '../src';
 import { chart, envOf, find, synth } from './util';
 
 

@@ -8,6 +8,7 @@ import * as path from 'path';
 import {
   DRILL_SECRET, freePort, mapPaths, mkdirPg, PathMap, PgServer, requirePostgres, run, RunResult, Synthesized, tempDir, waitFor, writePg,
 } from './harness';
+import { kubegresInstanceRuntime } from './kubegres-pod';
 import { RecoveryTarget, RestoreOptions } from '../../src';
 
 /** The result of one restore. */
@@ -30,19 +31,18 @@ export class DrillCluster {
     };
     const synth = Synthesized.example();
     synth.writeScripts(paths.scripts);
-    const primary = new PgServer(path.join(mkdirPg(path.join(root, 'primary')), 'pgdata'), await freePort(), { WAL_ARCHIVE_DIR: paths.walArchive });
+    // The primary as Kubegres runs instance 1: the model's pod spec, its custom config files mounted by subPath and
+    // passed with -c config_file=… -c hba_file=…, PGDATA from its environment.
+    const runtime = kubegresInstanceRuntime(synth, paths, 1, 'primary', mkdirPg(path.join(root, 'primary')), path.join(root, 'etc-1'));
+    const primary = new PgServer(runtime.pgdata, await freePort(), { WAL_ARCHIVE_DIR: paths.walArchive }, runtime.args);
     primary.initdb();
-    // Exactly the Kubegres custom config's files, the scripts' in-cluster folder mapped to the drill's.
-    const customConfig = synth.get('ConfigMap', 'tsb-postgres').data;
-    primary.writeConf('postgresql.conf', mapPaths(customConfig['postgres.conf'], paths));
-    primary.writeConf('pg_hba.conf', customConfig['pg_hba.conf']);
     primary.start();
     // What the image's entrypoint does with POSTGRES_DB, then what Kubegres' base primary_init_script.sh does on the first start of the primary.
     const replicationPassword = DRILL_SECRET['embedded-postgres-replication-password'].replace(/'/g, '\'\'');
     primary.sql('CREATE DATABASE tsb');
     primary.sql(`CREATE ROLE replication WITH REPLICATION PASSWORD '${replicationPassword}' LOGIN`);
     primary.sql('CREATE TABLE markers (tag text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
-    return new DrillCluster(root, paths, synth, primary, customConfig['postgres.conf']);
+    return new DrillCluster(root, paths, synth, primary);
   }
 
   private restores = 0;
@@ -51,9 +51,7 @@ export class DrillCluster {
     public readonly root: string,
     public readonly paths: PathMap,
     public readonly synth: Synthesized,
-    public readonly primary: PgServer,
-    /** The synthesized postgres.conf, as the ConfigMap holds it (unmapped). */
-    public readonly postgresConf: string) {
+    public readonly primary: PgServer) {
   }
 
   /** The backup CronJob's environment from the manifest, paths mapped, host and port pointed at the drill's primary. */
@@ -122,7 +120,8 @@ export class DrillCluster {
    * into that archive (a test timeline there would be followed by later restores): archive_mode is off for drill restores.
    */
   public async startRestored(r: Restore, allowFail = false, walArchive = this.paths.walArchive): Promise<PgServer> {
-    const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: walArchive });
+    // The restored primary starts as Kubegres starts it (the primary's config args), without archiving.
+    const server = new PgServer(r.pgdata, await freePort(), { WAL_ARCHIVE_DIR: walArchive }, this.primary.args);
     server.start(['-c', 'archive_mode=off'], allowFail);
     return server;
   }
@@ -143,6 +142,16 @@ export class DrillCluster {
     const timeline = server.timeline();
     server.stop();
     return { output: r.result.stdout + r.result.stderr, markers, timeline, dir: r.dir };
+  }
+
+  /**
+   * A server for Kubegres instance `index` (a replica by default) with the model's pod spec, in a new data volume
+   * folder; its data directory is for the caller to fill (as Kubegres' init container does with pg_basebackup -R).
+   */
+  public async instance(index: number, role: 'primary' | 'replica' = 'replica'): Promise<PgServer> {
+    const runtime = kubegresInstanceRuntime(this.synth, this.paths, index, role, mkdirPg(path.join(this.root, `instance-${index}`)),
+      path.join(this.root, `etc-${index}`));
+    return new PgServer(runtime.pgdata, await freePort(), { WAL_ARCHIVE_DIR: this.paths.walArchive }, runtime.args);
   }
 
   /** Stops every server and removes the folders. */

@@ -7,13 +7,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DrillCluster } from './cluster';
-import { DRILL_SECRET, freePort, mkdirPg, PG_BIN, PgServer, runOk, sleep, waitFor } from './harness';
+import { DRILL_SECRET, PG_BIN, PgServer, runOk, sleep, waitFor } from './harness';
 import { RecoveryTarget } from '../../src';
 
 let cluster: DrillCluster;
 let standby: PgServer;
 const servers: PgServer[] = [];
 const at: { beforeC: string } = {} as any;
+/** What each running instance reports of its configuration files: index -> [config_file, hba_file, archive_command]. */
+const shown = new Map<number, string[]>();
+const show = (s: PgServer) => ['config_file', 'hba_file', 'archive_command'].map(g => s.sql(`SHOW ${g}`));
 const now = (s: PgServer) => s.sql('SELECT to_char(clock_timestamp() AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')');
 const seen = (s: PgServer, tag: string) => s.sql(`SELECT count(*) FROM markers WHERE tag = '${tag}'`) === '1' ? true : undefined;
 
@@ -25,13 +28,15 @@ beforeAll(async () => {
   if (b.status !== 0) {
     throw new Error(`backup failed: ${b.stdout}${b.stderr}`);
   }
-  // The replica, as Kubegres' init container makes it: pg_basebackup -R from the primary as `replication`.
-  const dataDir = path.join(mkdirPg(path.join(cluster.root, 'standby')), 'pgdata');
-  runOk(path.join(PG_BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replication', '-D', dataDir, '-R',
+  // Instance 2, a replica: Kubegres' init container fills its data directory with pg_basebackup -R from the primary as
+  // `replication`, then the container starts with the model's pod spec.
+  standby = await cluster.instance(2);
+  runOk(path.join(PG_BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replication', '-D', standby.dataDir, '-R',
     '-X', 'stream', '--checkpoint=fast'], { PGPASSWORD: DRILL_SECRET['embedded-postgres-replication-password'] });
-  standby = new PgServer(dataDir, await freePort(), primary.env);
   standby.start();
   servers.push(standby);
+  shown.set(1, show(primary));
+  shown.set(2, show(standby));
   cluster.mark('B');
   await waitFor('B on the standby', () => seen(standby, 'B'));
   await sleep(1100);
@@ -41,7 +46,7 @@ beforeAll(async () => {
   await waitFor('C on the standby', () => seen(standby, 'C'));
   // The primary's node dies: C's segment is only in pg_wal (and streamed to the standby), never archived by it.
   primary.stop('immediate');
-  runOk(path.join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-w', 'promote'], standby.env);
+  runOk(path.join(PG_BIN, 'pg_ctl'), ['-D', standby.dataDir, '-w', 'promote'], standby.env);
   await standby.waitPromoted();
   standby.sql('INSERT INTO markers(tag) VALUES (\'D\')');
   const segment = standby.sql('SELECT pg_walfile_name(pg_switch_wal())');
@@ -53,6 +58,15 @@ afterAll(() => {
 });
 
 describe('failover drill', () => {
+  test('both instances run as Kubegres runs them: its config and hba files by subPath, -c config_file and -c hba_file', () => {
+    for (const index of [1, 2]) {
+      const [configFile, hbaFile, archiveCommand] = shown.get(index)!;
+      expect(configFile).toBe(path.join(cluster.root, `etc-${index}`, 'postgres.conf'));
+      expect(hbaFile).toBe(path.join(cluster.root, `etc-${index}`, 'pg_hba.conf'));
+      expect(archiveCommand).toBe(`/bin/sh ${cluster.paths.scripts}/archive-wal.sh "%p" "%f"`);
+    }
+  });
+
   test('the promoted standby writes timeline 2 and archives its history into the same archive', () => {
     expect(standby.timeline()).toBe(2);
     expect(fs.existsSync(path.join(cluster.paths.walArchive, '00000002.history'))).toBe(true);

@@ -251,7 +251,11 @@ export class PgServer {
   public readonly socketDir: string;
   public readonly logFile: string;
 
-  constructor(public readonly dataDir: string, public readonly port: number, public readonly env: Record<string, string>) {
+  /**
+   * @param args the server's own arguments at every start (the Kubegres container's `-c config_file=… -c hba_file=…`)
+   */
+  constructor(public readonly dataDir: string, public readonly port: number, public readonly env: Record<string, string>,
+    public readonly args: string[] = []) {
     this.socketDir = path.dirname(dataDir);
     this.logFile = `${dataDir}.log`;
   }
@@ -272,7 +276,8 @@ export class PgServer {
 
   /** Starts the server; returns pg_ctl's result (not throwing) when `allowFail`. */
   public start(options: string[] = [], allowFail = false): RunResult {
-    const opts = ['-p', String(this.port), '-k', this.socketDir, '-c', 'listen_addresses=127.0.0.1', ...options].join(' ');
+    // Only the network (port, socket, loopback) is overridden on top of the server's own arguments.
+    const opts = [...this.args, '-p', String(this.port), '-k', this.socketDir, '-c', 'listen_addresses=127.0.0.1', ...options].join(' ');
     const r = run(path.join(PG_BIN, 'pg_ctl'), ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '120', '-o', opts, 'start'], this.env);
     if (r.status !== 0 && !allowFail) {
       throw new Error(`pg_ctl start failed (${r.status}):\n${r.stdout}${r.stderr}\nserver log:\n${this.log()}`);
