@@ -12,7 +12,7 @@
 #   pitr-catalog.sh gaps <start_wal> [<extra names file, or - for stdin>]
 #       Checks that the WAL segment numbers present (any timeline) from <start_wal> onward are
 #       contiguous. Segments are the 24-hex names in WAL_ARCHIVE_DIR plus the names listed in the
-#       optional file (e.g. the content of a backup's pg_wal.tar.gz). Prints:
+#       optional file (e.g. the WAL files of a backup's own pg_wal). Prints:
 #         count <number of segments from start_wal on>
 #         first <name>            (lowest segment present from start_wal on; absent if none)
 #         last <name>             (highest segment present)
@@ -24,7 +24,7 @@
 #   WAL_ARCHIVE_DIR     /var/lib/postgresql/wal-archive
 #   WAL_SEGMENT_SIZE    16777216 (bytes; sets how many segments one "xlogid" holds)
 # Exit codes: 0 success (gaps are reported, not failures); 1 bad usage or unreadable folder.
-# Needs pitr-lib.sh in the same folder.
+# Needs pitr-lib.sh and pitr-store.sh in the same folder.
 set -eu
 
 me='pitr-catalog.sh'
@@ -37,6 +37,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+need_helper pitr-store.sh
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
 
 # backup_line FOLDER: the catalog line of one backup folder from its pitr_backup_info; fails (1,
 # printing nothing) when a field is missing or holds a blank.
@@ -74,9 +77,9 @@ wal_gaps() {
   is_uint "$WAL_SEGMENT_SIZE" || fail "WAL_SEGMENT_SIZE must be a number of bytes"
   [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
   [ -z "$extra" ] || [ "$extra" = - ] || [ -r "$extra" ] || fail "cannot read '$extra'"
-  # ls -A lists names only, one a line; awk parses hex itself (pitr_awk_lsn).
+  # archive_names lists names only, one a line; awk parses hex itself (pitr_awk_lsn).
   {
-    ls -A "$WAL_ARCHIVE_DIR" || fail "cannot list '$WAL_ARCHIVE_DIR'"
+    archive_names
     if [ -n "$extra" ]; then sed 's|^.*/||' "$extra"; fi
   } | awk -v start="$start" -v segsize="$WAL_SEGMENT_SIZE" "$pitr_awk_lsn"'
     function segno(n) { return hex(substr(n, 9, 8)) * per + hex(substr(n, 17, 8)) }

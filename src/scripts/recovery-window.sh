@@ -12,9 +12,9 @@
 # Earliest recoverable time: the end of the oldest complete backup. Latest recoverable time: the
 # last commit record of the newest archived segment when pg_waldump is on PATH, otherwise the
 # newest segment's modification time (approximate). Gaps are listed from the oldest backup's
-# start_wal onward (the backup's own pg_wal.tar.gz counts as present).
+# start_wal onward (the backup's own pg_wal counts as present).
 # Exit codes: 0 report printed (gaps are reported, not failures); 1 bad settings or unreadable
-# folders. Needs pitr-lib.sh and pitr-catalog.sh in the same folder.
+# folders. Needs pitr-lib.sh, pitr-store.sh and pitr-catalog.sh in the same folder.
 set -eu
 
 me='recovery-window.sh'
@@ -28,6 +28,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+need_helper pitr-store.sh
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
 
 # check_settings: fails on a bad REPORT_FORMAT, a missing helper or archive folder.
 check_settings() {
@@ -82,7 +85,7 @@ find_gaps() {
   oldest_wal=$b_start_wal
   segsize=16777216
   if [ -n "$newest" ]; then segsize=$(stat -c %s "$WAL_ARCHIVE_DIR/$newest"); fi
-  check_wal "$oldest_wal" "$segsize" "$(tar tzf "$BACKUP_DIR/$oldest/pg_wal.tar.gz" 2>/dev/null || true)"
+  check_wal "$oldest_wal" "$segsize" "$(backup_wal_list "$BACKUP_DIR/$oldest" 2>/dev/null | cut -d ' ' -f 2 || true)"
 }
 
 # print_text: the report for people.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # restore-data-stage.sh: the steps of restore-data.sh that deal with the recovery settings file
 # and build the new data directory in a staging folder. Sourced by restore-data.sh after
-# pitr-lib.sh, never run; it only defines functions. Its messages carry the prefix of the script
+# pitr-lib.sh and pitr-store.sh, never run; it only defines functions. Its messages carry the prefix of the script
 # that sources it. Reads RECOVERY_SETTINGS_FILE, RECOVERY_SIGNAL_FILE and RECOVERY_TARGET_TYPE
 # (see restore-data.sh).
 
@@ -27,7 +27,7 @@ check_recovery_settings() {
   fi
 }
 
-# stage STAGING BACKUP_FOLDER: extracts the backup's base.tar.gz and pg_wal.tar.gz into a new
+# stage STAGING BACKUP_FOLDER: extracts the backup (backup_extract of pitr-store.sh) into a new
 # folder STAGING (one left by an interrupted run is removed first), without the signal files the
 # backup may carry.
 stage() {
@@ -36,10 +36,7 @@ stage() {
     rm -rf -- "$1" || fail "could not remove '$1'"
   fi
   mkdir -m 0700 -- "$1" || fail "could not create '$1'"
-  log "extracting $2/base.tar.gz into $1"
-  tar xzf "$2/base.tar.gz" -C "$1" || fail "extracting base.tar.gz failed"
-  mkdir -p -- "$1/pg_wal" || fail "could not create $1/pg_wal"
-  tar xzf "$2/pg_wal.tar.gz" -C "$1/pg_wal" || fail "extracting pg_wal.tar.gz failed"
+  backup_extract "$2" "$1"
   chmod 0700 "$1" || fail "chmod of '$1' failed"
   for f in PG_VERSION backup_label; do
     [ -f "$1/$f" ] || fail "the extracted backup has no $f"

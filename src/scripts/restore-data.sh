@@ -27,7 +27,7 @@
 # postgresql.auto.conf, append RECOVERY_SETTINGS_FILE, create RECOVERY_SIGNAL_FILE; move PGDATA
 # aside to <PGDATA>.before-restore-<timestamp>; rename the staging folder to PGDATA.
 # Exit codes: 0 restored; 1 any failure (staging removed, the old PGDATA left in place).
-# Needs pitr-lib.sh, restore-data-stage.sh and pitr-catalog.sh in the same folder.
+# Needs pitr-lib.sh, pitr-store.sh, restore-data-stage.sh and pitr-catalog.sh in the same folder.
 set -eu
 
 me='restore-data.sh'
@@ -50,6 +50,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+need_helper pitr-store.sh
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
 need_helper restore-data-stage.sh
 # shellcheck source=restore-data-stage.sh
 . "$script_dir/restore-data-stage.sh"
@@ -118,9 +121,7 @@ choose_backup() {
     fail "backup $b_name ends at LSN $b_end_lsn, after the target LSN $RECOVERY_TARGET_LSN. Choose an earlier backup."
   fi
   bdir="$BACKUP_DIR/$b_name"
-  for f in base.tar.gz pg_wal.tar.gz; do
-    [ -s "$bdir/$f" ] || fail "$bdir/$f is missing or empty"
-  done
+  backup_check_files "$bdir"
   log "backup: $b_name ($why); started $b_start_time, ended $b_end_time, LSN $b_start_lsn - $b_end_lsn, timeline $b_timeline, start WAL $b_start_wal"
 }
 
@@ -128,10 +129,10 @@ choose_backup() {
 # have no gap: a gap fails "latest" unless RESTORE_ALLOW_TRUNCATED_HISTORY=true, and is a
 # warning for the other targets.
 check_archive() {
-  walv=$(tar tzvf "$bdir/pg_wal.tar.gz") || fail "cannot list $bdir/pg_wal.tar.gz"
-  segsize=$(printf '%s\n' "$walv" | awk -v n="$b_start_wal" '$NF == n { print $3; exit }')
+  walv=$(backup_wal_list "$bdir") || fail "cannot list the WAL files of backup $bdir"
+  segsize=$(printf '%s\n' "$walv" | awk -v n="$b_start_wal" '$2 == n { print $1; exit }')
   is_uint "$segsize" || segsize=16777216
-  check_wal "$b_start_wal" "$segsize" "$(printf '%s\n' "$walv" | awk '{ print $NF }')"
+  check_wal "$b_start_wal" "$segsize" "$(printf '%s\n' "$walv" | cut -d ' ' -f 2)"
   log "WAL from $b_start_wal: $wal_count segments up to ${wal_last:-none} (archive plus the backup's pg_wal)"
   [ -n "$wal_gap_lines" ] || return 0
   list=$(printf '%s\n' "$wal_gap_lines" | awk '{ printf "%s%s", sep, ($3 == 1 ? $1 : $1 "-" $2 " (" $3 " segments)"); sep = ", " }')
