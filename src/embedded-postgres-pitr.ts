@@ -12,7 +12,7 @@ import { renderRunbook } from './private/runbook';
 import { show } from './private/validate';
 import { warn, warningsOf } from './private/warnings';
 import { RecoveryConfig } from './recovery-config';
-import { RecoveryTarget } from './recovery-target';
+import { RecoveryTarget, RecoveryTargetType } from './recovery-target';
 import { RecoveryWindowJob } from './recovery-window-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
 import { RestorePointJob } from './restore-point-job';
@@ -29,7 +29,8 @@ export interface RunbookOptions {
   readonly namespace?: string;
 
   /**
-   * The manifest file that holds the restore objects (the recovery ConfigMap and the restore helper).
+   * The manifest file that holds the restore objects (the recovery ConfigMap and the restore helper), relative to the
+   * folder the runbook is run from; keep it out of the always-applied folder (the example uses `on-demand/`).
    * @default 'restore.k8s.yaml'
    */
   readonly restoreManifest?: string;
@@ -245,7 +246,9 @@ export class EmbeddedPostgresPitr extends Construct {
       mode: options.mode,
       backupName: options.backupName,
       deleteOldData: options.deleteOldData,
+      deleteOldDataFirst: options.deleteOldDataFirst,
       allowTruncatedHistory: options.allowTruncatedHistory,
+      ...(options.mode === RestoreMode.AUTOMATIC ? { primaryHost: r.host, primaryPort: r.port } : {}),
       podName: r.restorePodName,
       image: this.postgresImage,
       dataClaim: claim('RestoreData', r.dataClaimName),
@@ -280,22 +283,26 @@ export class EmbeddedPostgresPitr extends Construct {
   }
 
   /**
-   * Adds a one-shot Job that creates a named restore point before a risky change.
+   * Adds the restore point CronJob (`{name}-postgres-restore-point`): suspended, it never runs by itself and is the
+   * template of `kubectl create job --from=cronjob/{name}-postgres-restore-point <point-name>`, which creates the restore
+   * point `<point-name>` before a risky change, as often as needed. Harmless to apply, so it belongs with the
+   * always-applied objects.
    *
-   * @param restorePointName the name, later `RecoveryTarget.restorePoint(restorePointName)`
-   * @param scope where the Job goes (default: this construct); one restore point Job per scope
+   * @param scope where the CronJob goes (default: this construct); one per scope
    */
-  public addRestorePoint(restorePointName: string, scope?: Construct): RestorePointJob {
+  public addRestorePoint(scope?: Construct): RestorePointJob {
     const where = scope ?? this;
-    const existing = where.node.tryFindChild('RestorePoint') as RestorePointJob | undefined;
-    if (existing) {
-      throw new Error(`addRestorePoint('${restorePointName}'): this scope already has the restore point Job for '${existing.restorePointName}', `
-        + 'and a Job name can be used once. Add the second restore point in another chart');
+    if (scope !== undefined && !(scope instanceof Construct)) {
+      throw new Error(`addRestorePoint() takes an optional scope (a Construct), got ${show(scope)}. The restore point's name is given at run time: `
+        + `kubectl create job --from=cronjob/${this.resolved.names.restorePointJob} <point-name>`);
+    }
+    if (where.node.tryFindChild('RestorePoint')) {
+      throw new Error('addRestorePoint() was already called for this scope: one restore point CronJob serves every restore point '
+        + `(kubectl create job --from=cronjob/${this.resolved.names.restorePointJob} <point-name>)`);
     }
     return new RestorePointJob(where, 'RestorePoint', {
       deploymentName: this.name,
       scripts: this.scripts,
-      restorePointName,
       host: this.baseBackup.host,
       port: this.baseBackup.port,
       user: this.kubegres?.databaseUser ?? this.resolved.user,
@@ -327,6 +334,7 @@ export class EmbeddedPostgresPitr extends Construct {
       restoreDataClaim: this.restoreHelper?.dataClaimName ?? r.dataClaimName,
       automatic: this.restoreHelper?.mode === RestoreMode.AUTOMATIC,
       target: this.recoveryConfig?.target.toString(),
+      targetConfigMap: this.recoveryConfig?.target.type === RecoveryTargetType.RUNTIME ? this.recoveryConfig.targetConfigMapName : undefined,
       restoreManifest: options.restoreManifest ?? 'restore.k8s.yaml',
       windowManifest: options.windowManifest ?? 'window.k8s.yaml',
       clientDeployments: options.clientDeployments ?? [this.name, 'iam'],

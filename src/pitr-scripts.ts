@@ -42,6 +42,8 @@ export class PitrPaths {
   public static readonly SCRIPTS = '/opt/pitr/scripts';
   /** Where the recovery ConfigMap is mounted in the restore helper. */
   public static readonly RECOVERY = '/etc/pitr/recovery';
+  /** Where the restore target ConfigMap (`RecoveryTarget.runtime()`) is mounted in the restore helper. */
+  public static readonly RESTORE_TARGET = '/etc/pitr/target';
 
   private constructor() {
   }

@@ -16,6 +16,11 @@ export enum RecoveryTargetType {
   NAME = 'name',
   /** `recovery_target = 'immediate'`: stop as soon as the base backup is consistent. */
   IMMEDIATE = 'immediate',
+  /**
+   * Given at restore time, not at synth time: the restore helper reads it from the ConfigMap
+   * `{name}-postgres-restore-target`, made with plain `kubectl create configmap`, and checks it with the same rules.
+   */
+  RUNTIME = 'runtime',
 }
 
 /**
@@ -71,6 +76,18 @@ export class RecoveryTarget {
     return new RecoveryTarget(RecoveryTargetType.NAME, restorePoint);
   }
 
+  /**
+   * The target is given at restore time, with `kubectl` only: the restore helper reads it from the ConfigMap
+   * `{name}-postgres-restore-target` and checks it with the same rules as the synth-time targets, and against the
+   * recoverable window, before it changes anything. For example:
+   * `kubectl create configmap tsb-postgres-restore-target --from-literal=time='2024-12-04 14:35:00+00'`; the keys are
+   * `time`, `xid`, `lsn`, `name`, `immediate` or `latest` (one of them), and optionally `inclusive`, `timeline`,
+   * `action`, `backup`, `old-data` and `allow-truncated-history`.
+   */
+  public static runtime(): RecoveryTarget {
+    return new RecoveryTarget(RecoveryTargetType.RUNTIME);
+  }
+
   /** Stop as soon as the base backup is consistent (`recovery_target = 'immediate'`). */
   public static immediate(): RecoveryTarget {
     return new RecoveryTarget(RecoveryTargetType.IMMEDIATE, 'immediate');
@@ -93,6 +110,7 @@ export class RecoveryTarget {
   public get setting(): string | undefined {
     switch (this.type) {
       case RecoveryTargetType.LATEST: return undefined;
+      case RecoveryTargetType.RUNTIME: return undefined;
       case RecoveryTargetType.IMMEDIATE: return 'recovery_target';
       default: return `recovery_target_${this.type}`;
     }

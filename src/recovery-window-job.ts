@@ -55,7 +55,8 @@ export interface RecoveryWindowJobProps {
   readonly image?: PostgresImage;
 
   /**
-   * Labels of the primary pod, for the pod affinity a `ReadWriteOnce` WAL archive needs.
+   * Labels of the primary pod, for the preferred pod affinity a `ReadWriteOnce` WAL archive needs while the database
+   * runs (preferred, not required: the report must also run while the database is down, as during a restore).
    * @default - `{ app: '{deploymentName}-postgres', replicationRole: 'primary' }`
    */
   readonly primaryPodLabels?: { [key: string]: string };
@@ -116,6 +117,7 @@ export class RecoveryWindowJob extends Construct {
     container.mount(props.walArchive.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'WalArchive', props.walArchive.claim,
       { name: 'wal-archive', readOnly: true }), { readOnly: true });
     props.scripts.mount(container);
-    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? kubegresPrimaryLabels(names.kubegres), 'the recovery window report');
+    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? kubegresPrimaryLabels(names.kubegres), 'the recovery window report',
+      false);
   }
 }

@@ -83,6 +83,7 @@ const RESTORE_KEYS: { [K in keyof Required<RestoreOptions>]: (v: any, p: string)
     return v;
   },
   deleteOldData: (v, p) => (v === undefined ? undefined : bool(p, v)),
+  deleteOldDataFirst: (v, p) => (v === undefined ? undefined : bool(p, v)),
   allowTruncatedHistory: (v, p) => (v === undefined ? undefined : bool(p, v)),
 };
 

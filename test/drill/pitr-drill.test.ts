@@ -152,7 +152,7 @@ describe('PITR drill: restore to every recovery target type', () => {
     expect(r.result.status).not.toBe(0);
     expect(r.result.stderr + r.result.stdout).toMatch(/earliest/i);
     // Nothing was changed: the data directory is still the old one and nothing was moved aside.
-    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata', 'recovery']);
+    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata']);
     expect(fs.readdirSync(r.pgdata)).toEqual(['OLD_DATA_MARKER']);
   });
 });
