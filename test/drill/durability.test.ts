@@ -38,8 +38,8 @@ function recording(watch: string, extra: Record<string, string> = {}): { env: Re
 }
 
 /** The start segment a backup recorded. */
-function startWal(backup: string): string {
-  const info = fs.readFileSync(path.join(cluster.paths.backup, backup, 'pitr_backup_info'), 'utf8');
+function startWal(name: string): string {
+  const info = fs.readFileSync(path.join(cluster.paths.backup, name, 'pitr_backup_info'), 'utf8');
   return /^start_wal=([0-9A-F]{24})$/m.exec(info)![1];
 }
 
