@@ -29,6 +29,9 @@ describe('names', () => {
       recoveryWindowJob: 'tsb-postgres-recovery-window',
       restorePointJob: 'tsb-postgres-restore-point',
       tlsSecret: 'tsb-postgres-certs',
+      pitrAlertRules: 'tsb-postgres-pitr-alerts',
+      pitrAlertGroup: 'tsb-postgres-pitr',
+      restoreDrillCronJob: 'tsb-postgres-restore-drill',
       serviceAccount: 'tsb-kubegres',
       primaryHost: 'tsb-postgres',
     });
