@@ -30,9 +30,11 @@ function errorOf(fn: () => unknown): string {
   throw new Error('expected an error, none was thrown');
 }
 
+const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
+
 /** promtool, or a loud failure naming the Debian package. */
 function promtool(args: string[], cwd: string) {
-  const r = spawnSync('promtool', args, { cwd, encoding: 'utf8' });
+  const r = spawnSync(PROMTOOL, args, { cwd, encoding: 'utf8' });
   if (r.error) {
     throw new Error(`promtool is not installed: apt-get install -y prometheus (the check is never skipped): ${r.error.message}`);
   }
