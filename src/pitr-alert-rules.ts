@@ -389,7 +389,7 @@ function jobsOf(namespace: string, cronJob: string): string {
 
 /**
  * Fires when the newest success of a CronJob (kube-state-metrics' `kube_cronjob_status_last_successful_time`, or the
- * completion time of its succeeded Jobs for kube-state-metrics before 2.5) is older than `max` seconds, or when it
+ * completion time of its succeeded Jobs for kube-state-metrics versions without that metric) is older than `max` seconds, or when it
  * never succeeded and was created more than `max` seconds ago.
  */
 function tooOld(namespace: string, cronJob: string, max: number): string {
