@@ -46,6 +46,17 @@ export class WindowChart extends Chart {
   }
 }
 
+/**
+ * Alert rules for the Prometheus Operator (a `PrometheusRule`), in their own file: apply it where the operator's CRDs
+ * are installed. The restore drill rules come with the drill CronJob.
+ */
+export class AlertsChart extends Chart {
+  constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
+    super(scope, id, props);
+    props.pitr.addAlertRules({ postgresExporter: true }, this);
+  }
+}
+
 /** The example's two apps: what is always applied (`dist/`), and the restore kit (`dist/on-demand/`). */
 export interface ExampleApps {
   readonly always: App;
@@ -62,6 +73,7 @@ export function buildApps(outdir?: string, target?: RecoveryTarget, restore?: Re
   const onDemand = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir: path.join(always.outdir, ON_DEMAND_DIR) });
   const namespace: string = managementPlane.metadata.namespace;
   const { pitr } = new PitrChart(always, 'pitr', { namespace, disableResourceNameHashes: true });
+  new AlertsChart(always, 'alerts', { namespace, disableResourceNameHashes: true, pitr });
   new RestoreChart(onDemand, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
   new WindowChart(onDemand, 'window', { namespace, disableResourceNameHashes: true, pitr });
   return { always, onDemand, pitr };

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { KubegresPostgres } from './kubegres-postgres';
 import { EmbeddedPostgresPitrOptions, EmbeddedPostgresPitrProps, InstallPreset, ManagementPlaneEmbeddedPostgres, RestoreOptions } from './management-plane';
+import { PitrAlertRules, PitrAlertRulesOptions } from './pitr-alert-rules';
 import { PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
 import { cronIntervalSeconds } from './private/cron';
@@ -347,5 +348,25 @@ export class EmbeddedPostgresPitr extends Construct {
   /** The synth-time warnings of this deployment. */
   public get warnings(): string[] {
     return warningsOf(this);
+  }
+
+  /**
+   * Adds Prometheus alert rules (a `PrometheusRule`) for the backups, the archive and backup volumes and, as the
+   * options say, the restore drill and postgres_exporter's archiver metrics.
+   *
+   * @param options thresholds, the runbook link and the optional rule sets
+   * @param scope where the PrometheusRule goes (default: this construct); one per scope
+   */
+  public addAlertRules(options: PitrAlertRulesOptions = {}, scope?: Construct): PitrAlertRules {
+    const where = scope ?? this;
+    if (where.node.tryFindChild('AlertRules')) {
+      throw new Error('addAlertRules() was already called for this scope: one PrometheusRule per scope. Give all options in one call');
+    }
+    return new PitrAlertRules(where, 'AlertRules', {
+      ...options,
+      deploymentName: this.name,
+      walArchive: this.walArchive,
+      baseBackup: this.baseBackup,
+    });
   }
 }

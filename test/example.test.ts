@@ -21,7 +21,8 @@ const names = (f: string) => parse(f).map((o: any) => `${o.kind}/${o.metadata.na
 afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 test('one manifest per chart: the always-applied one at the top, the restore kit below it (kubectl apply -f dist/ never reaches it)', () => {
-  expect(files).toEqual(['pitr.k8s.yaml', 'on-demand/restore.k8s.yaml', 'on-demand/window.k8s.yaml']);
+  expect(files).toEqual(['alerts.k8s.yaml', 'pitr.k8s.yaml', 'on-demand/restore.k8s.yaml', 'on-demand/window.k8s.yaml']);
+  expect(names('alerts.k8s.yaml')).toEqual(['PrometheusRule/tsb-postgres-pitr-alerts']);
 });
 
 test('the always-applied output holds no restore object: no pod, no recovery settings, nothing that mounts a data volume', () => {

@@ -30,6 +30,9 @@ describe('names', () => {
       restorePointJob: 'tsb-postgres-restore-point',
       restoreTargetConfigMap: 'tsb-postgres-restore-target',
       tlsSecret: 'tsb-postgres-certs',
+      pitrAlertRules: 'tsb-postgres-pitr-alerts',
+      pitrAlertGroup: 'tsb-postgres-pitr',
+      restoreDrillCronJob: 'tsb-postgres-restore-drill',
       serviceAccount: 'tsb-kubegres',
       primaryHost: 'tsb-postgres',
     });

@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EmbeddedPostgresPitr, InstallPreset, RecoveryTarget, RestoreMode } from '../src';
+import { EmbeddedPostgresPitr, InstallPreset, PitrAlert, RecoveryTarget, RestoreMode } from '../src';
 import { chart, REFERENCE } from './util';
 
 function runbook(props: object = {}, options: object = {}, target = RecoveryTarget.time('2024-12-04T14:35:00Z')): string {
@@ -174,5 +174,16 @@ describe('runbook', () => {
     expect(blocks.get('9')).toContain('kubectl -n tsb delete pvc "$c"');
     expect(md).toContain('kubectl -n tsb create job --from=cronjob/tsb-postgres-base-backup');
     expect(md).not.toContain('backup-tsb-postgres');
+  });
+});
+
+describe('runbook sections of the alerts', () => {
+  test('every alert of addAlertRules() links to a section the runbook has (GitHub anchors: the heading in lower case)', () => {
+    const md = runbook();
+    const anchors = [...md.matchAll(/^#{2,3} (.+)$/gm)].map(m => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+    for (const alert of Object.values(PitrAlert)) {
+      expect(anchors).toContain(alert.toLowerCase());
+    }
+    expect(anchors).not.toContain('pitrnosuchalert');
   });
 });

@@ -110,11 +110,9 @@ describe('access modes: the four Kubernetes values', () => {
 
 describe('cron schedules: five fields in range', () => {
   test.each(['0 2 * *', '0 2 * * * *', '@daily', '', '   '])('throws when backupCronSchedule %j has not five fields', value => {
-    const message = errorOf(() => build({ backupCronSchedule: value }));
-    if (value === '') {
-      return; // '' is treated as given and fails the five-field rule or is refused as empty
-    }
-    expect(message).toMatch(/^'backupCronSchedule' must have five fields \(minute hour day month weekday\), got .*\. Write it like '0 2 \* \* \*'/);
+    // '' is a given value, not a missing one: it fails the five-field rule like the others, never falls back to the default.
+    expectError(() => build({ backupCronSchedule: value }), 'backupCronSchedule', JSON.stringify(value),
+      /^'backupCronSchedule' must have five fields \(minute hour day month weekday\), got /, /\. Write it like '0 2 \* \* \*' \(daily at 02:00\)$/);
   });
 
   test.each([

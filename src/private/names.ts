@@ -38,6 +38,12 @@ export class Names {
   public readonly serviceAccount: string;
   /** The primary's Service, which Kubegres points at the current primary. */
   public readonly primaryHost: string;
+  /** The PrometheusRule of the PITR alerts. */
+  public readonly pitrAlertRules: string;
+  /** The rule group in that PrometheusRule (unique in the Prometheus that loads it). */
+  public readonly pitrAlertGroup: string;
+  /** The scheduled restore drill CronJob. */
+  public readonly restoreDrillCronJob: string;
 
   constructor(public readonly deployment: string) {
     this.kubegres = `${deployment}-postgres`;
@@ -55,6 +61,9 @@ export class Names {
     this.tlsSecret = `${this.kubegres}-certs`;
     this.serviceAccount = `${deployment}-kubegres`;
     this.primaryHost = this.kubegres;
+    this.pitrAlertRules = `${this.kubegres}-pitr-alerts`;
+    this.pitrAlertGroup = `${this.kubegres}-pitr`;
+    this.restoreDrillCronJob = `${this.kubegres}-restore-drill`;
   }
 }
 
