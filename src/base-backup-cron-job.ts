@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { CREDENTIALS_SECRET, kubegresOwned, kubegresPrimaryLabels, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { colocateWithArchive } from './private/scheduling';
@@ -206,7 +207,7 @@ export class BaseBackupCronJob extends Construct {
   public readonly volume: kplus.Volume;
 
   constructor(scope: Construct, id: string, props: BaseBackupCronJobProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'BaseBackupCronJobProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     const kubegresName = checkObjectName('kubegresName', props.kubegresName ?? names.kubegres);
     this.storage = checkSize('storage', props.storage);

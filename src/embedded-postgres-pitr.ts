@@ -1,4 +1,5 @@
-import { Chart } from 'cdk8s';
+import * as fs from 'fs';
+import { Chart, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
@@ -7,10 +8,11 @@ import { EmbeddedPostgresPitrOptions, EmbeddedPostgresPitrProps, InstallPreset, 
 import { PitrAlertRules, PitrAlertRulesOptions } from './pitr-alert-rules';
 import { PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { API, checkKind, checkShape, CONSTRUCT, required, STRING } from './private/api';
 import { cronIntervalSeconds } from './private/cron';
-import { MANAGEMENT_PLANE_KEYS, ResolvedPitr, resolveProps, unknownKey } from './private/resolve';
+import { checkRestoreOptions, MANAGEMENT_PLANE_KEYS, ResolvedPitr, resolveProps } from './private/resolve';
 import { renderRunbook } from './private/runbook';
-import { show } from './private/validate';
+import { invalid, show, unknownKey } from './private/validate';
 import { warn, warningsOf } from './private/warnings';
 import { RecoveryConfig } from './recovery-config';
 import { RecoveryTarget, RecoveryTargetType } from './recovery-target';
@@ -75,7 +77,29 @@ export interface RunbookOptions {
  */
 export class EmbeddedPostgresPitr extends Construct {
   /**
-   * Builds the composite from a parsed ManagementPlane object (`spec.dataStore.embeddedPostgres`).
+   * Builds the composite from a ManagementPlane YAML file: its `spec.dataStore.embeddedPostgres` block gives the
+   * parameters. The file is read with cdk8s' own YAML loader, so no YAML package is needed; it may hold several
+   * documents, of which exactly one is the ManagementPlane. An error in the block names the file and the key to edit.
+   *
+   * @param file path of the YAML file, such as `path.join(__dirname, 'managementplane.yaml')`
+   * @param options the library's own options (image, names, restore)
+   */
+  public static fromManagementPlaneFile(scope: Construct, id: string, file: string, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
+    checkKind('file', file, required(STRING));
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      invalid('file', file, 'must be a ManagementPlane YAML file, and there is no such file',
+        'Give its path, such as path.join(__dirname, \'managementplane.yaml\')');
+    }
+    const planes = Yaml.load(file).filter(doc => doc?.kind === 'ManagementPlane' || doc?.spec?.dataStore?.embeddedPostgres !== undefined);
+    if (planes.length !== 1) {
+      throw new Error(`${file}: holds ${planes.length} ManagementPlane documents, expected one with spec.dataStore.embeddedPostgres`);
+    }
+    return fromManifest(scope, id, planes[0], options, file);
+  }
+
+  /**
+   * Builds the composite from a parsed ManagementPlane object (`spec.dataStore.embeddedPostgres`), such as
+   * `yaml.parse(...)` of its YAML. An error in the block names the key to edit.
    *
    * @param manifest the ManagementPlane, as parsed from YAML or JSON
    * @param options the library's own options (image, names, restore)
@@ -83,25 +107,10 @@ export class EmbeddedPostgresPitr extends Construct {
   public static fromManagementPlane(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
     if (typeof manifest === 'string') {
       throw new Error('fromManagementPlane() got a string: pass the parsed ManagementPlane object, for example '
-        + 'yaml.parse(fs.readFileSync(\'managementplane.yaml\', \'utf8\')) with the \'yaml\' package');
+        + 'yaml.parse(fs.readFileSync(\'managementplane.yaml\', \'utf8\')) with the \'yaml\' package, or use '
+        + 'EmbeddedPostgresPitr.fromManagementPlaneFile(scope, id, \'managementplane.yaml\') to read the file');
     }
-    const ep = manifest?.spec?.dataStore?.embeddedPostgres;
-    if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
-      throw new Error(`The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
-        + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
-    }
-    for (const key of Object.keys(ep)) {
-      if (!(MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
-        throw new Error(unknownKey(`spec.dataStore.embeddedPostgres.${key}`, key, MANAGEMENT_PLANE_KEYS));
-      }
-    }
-    const params = Object.fromEntries(Object.entries(ep).filter(([, v]) => v !== null)) as unknown as ManagementPlaneEmbeddedPostgres;
-    for (const key of Object.keys(options ?? {})) {
-      if ((MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
-        throw new Error(`'${key}' is a ManagementPlane parameter: set it in spec.dataStore.embeddedPostgres, not in the options`);
-      }
-    }
-    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params });
+    return fromManifest(scope, id, manifest, options);
   }
 
   /** Deployment name. */
@@ -126,7 +135,7 @@ export class EmbeddedPostgresPitr extends Construct {
   private restore?: { config: RecoveryConfig; helper: RestoreHelperPod };
 
   constructor(scope: Construct, id: string, props: EmbeddedPostgresPitrProps) {
-    super(scope, id);
+    super(checkScope(scope, id), id);
     const r = resolveProps(props);
     this.resolved = r;
     this.name = r.names.deployment;
@@ -182,14 +191,14 @@ export class EmbeddedPostgresPitr extends Construct {
 
     // With Kubegres, its construct refuses a ReadWriteOnce archive for several instances.
     if (!this.kubegres && this.replicas > 1 && r.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
-      warn(this, `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
+      warn(this, 'archive-read-write-once', `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
         + 'mounted into every database pod attaches to one node only, so pods on other nodes cannot start. '
         + 'Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node.');
     }
     const interval = cronIntervalSeconds(r.schedule.expressionString);
     const retention = r.retention.toSeconds();
     if (interval !== undefined && retention < interval) {
-      warn(this, `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
+      warn(this, 'retention-below-interval', `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
         + `'${r.schedule.expressionString}', so at most one backup is kept and the recoverable window starts at the newest backup. `
         + `Use a retention of at least ${interval}s (better several intervals).`);
     }
@@ -223,6 +232,8 @@ export class EmbeddedPostgresPitr extends Construct {
       throw new Error(`addRestore() takes a RecoveryTarget as its first argument, got ${show(target)}. `
         + 'Build it with RecoveryTarget.time(\'2024-12-04T14:35:00Z\'), .xid(...), .lsn(...), .restorePoint(...), .immediate() or .latest()');
     }
+    checkRestoreOptions('options', options);
+    checkKind('scope', scope, CONSTRUCT);
     if (this.restore) {
       throw new Error(`A restore is already set up (target ${this.restore.config.target}); a deployment has one restore helper. `
         + 'Synthesize another chart for another target');
@@ -269,6 +280,7 @@ export class EmbeddedPostgresPitr extends Construct {
    * @param scope where the Job goes (default: this construct); one report per scope
    */
   public addRecoveryWindowReport(scope?: Construct): RecoveryWindowJob {
+    checkKind('scope', scope, CONSTRUCT);
     const where = scope ?? this;
     if (where.node.tryFindChild('RecoveryWindow')) {
       throw new Error('addRecoveryWindowReport() was already called for this scope: one recoverable-window Job per scope. '
@@ -319,6 +331,7 @@ export class EmbeddedPostgresPitr extends Construct {
    * the replicas, check, and put everything back as it was.
    */
   public runbook(options: RunbookOptions = {}): string {
+    checkShape('options', options, API.RunbookOptions, 'RunbookOptions');
     const r = this.resolved;
     const tsb = this.preset === InstallPreset.TSB;
     const namespace = options.namespace ?? Chart.of(this).namespace ?? 'default';
@@ -358,6 +371,8 @@ export class EmbeddedPostgresPitr extends Construct {
    * @param scope where the PrometheusRule goes (default: this construct); one per scope
    */
   public addAlertRules(options: PitrAlertRulesOptions = {}, scope?: Construct): PitrAlertRules {
+    checkShape('options', options, API.PitrAlertRulesOptions, 'PitrAlertRulesOptions');
+    checkKind('scope', scope, CONSTRUCT);
     const where = scope ?? this;
     if (where.node.tryFindChild('AlertRules')) {
       throw new Error('addAlertRules() was already called for this scope: one PrometheusRule per scope. Give all options in one call');
@@ -368,5 +383,50 @@ export class EmbeddedPostgresPitr extends Construct {
       walArchive: this.walArchive,
       baseBackup: this.baseBackup,
     });
+  }
+}
+
+/** Checks a construct's scope and id, and returns the scope. */
+function checkScope(scope: unknown, id: unknown): Construct {
+  checkKind('scope', scope, required(CONSTRUCT));
+  if (typeof id !== 'string' || id.length === 0) {
+    invalid('id', id, 'must be a non-empty string', 'Pass the construct\'s id, such as \'pitr\'');
+  }
+  return scope as Construct;
+}
+
+/**
+ * The composite from a parsed ManagementPlane. An error about one of its parameters is rewritten for the YAML user:
+ * it names the key where it is written (`spec.dataStore.embeddedPostgres.backupStorageSize`) and the file.
+ */
+function fromManifest(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions, file?: string): EmbeddedPostgresPitr {
+  const where = file ? `${file}: ` : '';
+  const ep = manifest?.spec?.dataStore?.embeddedPostgres;
+  if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
+    throw new Error(`${where}The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
+      + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
+  }
+  for (const key of Object.keys(ep)) {
+    if (!(MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+      throw new Error(where + unknownKey(`spec.dataStore.embeddedPostgres.${key}`, key, MANAGEMENT_PLANE_KEYS));
+    }
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    invalid('options', options, 'must be an object of EmbeddedPostgresPitrOptions', 'Pass { kubegres: {} } or leave it out');
+  }
+  for (const key of Object.keys(options)) {
+    if ((MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`'${key}' is a ManagementPlane parameter: set it in spec.dataStore.embeddedPostgres, not in the options`);
+    }
+  }
+  const params = Object.fromEntries(Object.entries(ep).filter(([, v]) => v !== null)) as unknown as ManagementPlaneEmbeddedPostgres;
+  try {
+    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params });
+  } catch (e) {
+    const m = e instanceof Error ? /^'([A-Za-z]+)' ([^]*)$/.exec(e.message) : null;
+    if (m && (MANAGEMENT_PLANE_KEYS as readonly string[]).includes(m[1])) {
+      throw new Error(`${where}'spec.dataStore.embeddedPostgres.${m[1]}' ${m[2]}`);
+    }
+    throw e;
   }
 }

@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata, Chart, Duration, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
+import { checkConstruct } from './private/api';
 import { cronIntervalSeconds } from './private/cron';
 import { Names } from './private/names';
 import { checkDuration, checkLabel, checkObjectName, checkPositiveInteger, invalid } from './private/validate';
@@ -21,7 +22,7 @@ export class PrometheusRule extends ApiObject {
   public readonly spec: PrometheusRuleSpec;
 
   constructor(scope: Construct, id: string, props: PrometheusRuleProps) {
-    super(scope, id, {
+    super(checkConstruct(scope, id, 'PrometheusRuleProps', props), id, {
       ...PrometheusRule.GVK,
       metadata: props.metadata,
       spec: {
@@ -240,7 +241,7 @@ export class PitrAlertRules extends Construct {
   public readonly rules: PrometheusAlertRule[];
 
   constructor(scope: Construct, id: string, props: PitrAlertRulesProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'PitrAlertRulesProps', props), id);
     const names = new Names(checkLabel('deploymentName', props.deploymentName, 40));
     this.ruleName = checkObjectName('ruleName', props.ruleName ?? names.pitrAlertRules);
     this.namespace = checkLabel('namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');

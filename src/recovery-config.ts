@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { checkConstruct } from './private/api';
 import { Names } from './private/names';
 import { checkObjectName, checkPath, confQuote, invalid } from './private/validate';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTargetType, RecoveryTimeline } from './recovery-target';
@@ -96,7 +97,7 @@ export class RecoveryConfig extends Construct {
   public readonly configMap: kplus.ConfigMap;
 
   constructor(scope: Construct, id: string, props: RecoveryConfigProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RecoveryConfigProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.target = props.target ?? RecoveryTarget.latest();
     this.action = props.action ?? RecoveryTargetAction.PROMOTE;

@@ -1,4 +1,4 @@
-import { invalid } from './private/validate';
+import { invalid, show } from './private/validate';
 
 /**
  * The kinds of recovery target.
@@ -41,12 +41,17 @@ export class RecoveryTarget {
    * in the server's own `timezone`.
    */
   public static time(time: string): RecoveryTarget {
+    if (time as unknown instanceof Date) {
+      invalid('recoveryTarget.time', time, 'must be a string, not a Date', 'Pass date.toISOString(), or write the time like \'2024-12-04T14:35:00Z\'');
+    }
+    mustBeString('recoveryTarget.time', time, '\'2024-12-04T14:35:00Z\'');
     const parsed = parseTime('recoveryTarget.time', time);
     return new RecoveryTarget(RecoveryTargetType.TIME, parsed.normalised, parsed.epochSeconds);
   }
 
   /** Recover up to a transaction id (an unsigned integer, as `txid_current()` prints it). */
   public static xid(xid: string): RecoveryTarget {
+    mustBeString('recoveryTarget.xid', xid, '\'12345\' (quoted: xids exceed the safe integers of JavaScript)');
     if (typeof xid !== 'string' || !/^\d{1,20}$/.test(xid) || BigInt(xid) > BigInt('18446744073709551615') || BigInt(xid) < BigInt(3)) {
       invalid('recoveryTarget.xid', xid, 'must be an unsigned decimal transaction id of at least 3 (the first normal xid)',
         'Use the number SELECT txid_current() printed, such as \'12345\'');
@@ -57,6 +62,7 @@ export class RecoveryTarget {
 
   /** Recover up to a write-ahead log location, `X/X` in hex (as `pg_current_wal_lsn()` prints it). */
   public static lsn(lsn: string): RecoveryTarget {
+    mustBeString('recoveryTarget.lsn', lsn, '\'0/3000060\'');
     if (typeof lsn !== 'string' || !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(lsn)) {
       invalid('recoveryTarget.lsn', lsn, 'must be a WAL location of two hex numbers separated by \'/\'', 'Use the value of SELECT pg_current_wal_lsn(), such as \'0/3000060\'');
     }
@@ -66,6 +72,7 @@ export class RecoveryTarget {
 
   /** Recover to a named restore point created with `pg_create_restore_point(name)` (at most 63 bytes). */
   public static restorePoint(restorePoint: string): RecoveryTarget {
+    mustBeString('recoveryTarget.restorePoint', restorePoint, '\'before_critical_operation\'');
     // PostgreSQL keeps restore point names to 63 bytes (MAXFNAMELEN - 1) and compares them byte for byte, so a longer
     // name could never be found. Control characters (line breaks, NUL, escapes) cannot be written into postgresql.conf.
     if (typeof restorePoint !== 'string' || restorePoint.length === 0 || Buffer.byteLength(restorePoint, 'utf8') > 63
@@ -144,6 +151,9 @@ export class RecoveryTimeline {
 
   /** A given timeline id (a positive integer). */
   public static id(timeline: number): RecoveryTimeline {
+    if (typeof timeline !== 'number') {
+      invalid('timeline', timeline, 'must be a number', 'Write the timeline id without quotes, such as RecoveryTimeline.id(2)');
+    }
     if (!Number.isInteger(timeline) || timeline < 1 || timeline > 0xFFFFFFFF) {
       invalid('timeline', timeline, 'must be \'latest\', \'current\' or a positive integer timeline id',
         'Use RecoveryTimeline.latest(), RecoveryTimeline.current() or the id SELECT timeline_id FROM pg_control_checkpoint() printed');
@@ -170,6 +180,13 @@ export enum RecoveryTargetAction {
   PAUSE = 'pause',
   /** Stop the server; `recovery.signal` stays, so every later start replays and stops again until it is removed. */
   SHUTDOWN = 'shutdown',
+}
+
+/** The type check a compiler would make, for JavaScript callers. */
+function mustBeString(prop: string, value: unknown, example: string): void {
+  if (typeof value !== 'string') {
+    throw new Error(`'${prop}' must be a string, got ${show(value)}. Write it like ${example}`);
+  }
 }
 
 interface ParsedTime {

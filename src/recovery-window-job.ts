@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { kubegresPrimaryLabels, Names } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { colocateWithArchive } from './private/scheduling';
@@ -85,7 +86,7 @@ export class RecoveryWindowJob extends Construct {
   public readonly job: kplus.Job;
 
   constructor(scope: Construct, id: string, props: RecoveryWindowJobProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RecoveryWindowJobProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.jobName = checkObjectName('jobName', props.jobName ?? names.recoveryWindowJob, 63);
     this.format = props.format ?? ReportFormat.BOTH;

@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { kubegresInstance, kubegresOwned, Names } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { scriptEnv } from './private/script-env';
@@ -175,7 +176,7 @@ export class RestoreHelperPod extends Construct {
   public readonly pod: kplus.Pod;
 
   constructor(scope: Construct, id: string, props: RestoreHelperPodProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RestoreHelperPodProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.mode = props.mode ?? RestoreMode.MANUAL;
     if (!Object.values(RestoreMode).includes(this.mode)) {

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { CREDENTIALS_SECRET, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { scriptEnv } from './private/script-env';
@@ -104,7 +105,7 @@ export class RestorePointJob extends Construct {
   public readonly cronJob: kplus.CronJob;
 
   constructor(scope: Construct, id: string, props: RestorePointJobProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RestorePointJobProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     // RecoveryTarget.restorePoint validates the name (1 to 63 bytes, one line).
     this.target = props.restorePointName === undefined ? undefined : RecoveryTarget.restorePoint(props.restorePointName);

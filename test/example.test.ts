@@ -2,6 +2,7 @@
  * The example app synthesizes the reference ManagementPlane into the full deployment, and its committed output in
  * examples/dist is current.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -81,4 +82,20 @@ test('examples/dist is the current output (run `npx projen synth:example` after 
     expect(fs.readFileSync(path.join(dist, f), 'utf8')).toBe(fs.readFileSync(path.join(outdir, f), 'utf8'));
   }
   expect(fs.readFileSync(path.join(dist, 'RUNBOOK.md'), 'utf8')).toMatch(/^# Point-in-time restore runbook: tsb \(namespace tsb\)/);
+});
+
+test('the synth:example task runs the cdk8s CLI quietly: no upgrade check (it prints a stack trace offline), no warning', () => {
+  const tasks = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '.projen', 'tasks.json'), 'utf8')).tasks;
+  expect(tasks['synth:example'].steps).toEqual([{ exec: 'cdk8s synth --no-check-upgrade' }]);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-example-cli-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const r = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', out], {
+    cwd: path.join(__dirname, '..', 'examples'), env: { ...env, CDK8S_POSTGRES_PITR_QUIET: '' }, encoding: 'utf8', timeout: 300_000,
+  });
+  expect(r.status).toBe(0);
+  expect(r.stderr.split('\n').filter(l => l && !/^npm warn Unknown (user|env) config/.test(l))).toEqual([]);
+  expect(r.stdout).toMatch(/^Synthesizing application\n/);
+  expect(fs.readdirSync(out).sort()).toEqual(['RUNBOOK.md', ...files.filter(f => !f.includes('/')), 'on-demand'].sort());
+  expect(fs.readdirSync(path.join(out, 'on-demand')).sort()).toEqual(files.filter(f => f.startsWith('on-demand/')).map(f => f.slice('on-demand/'.length)));
+  fs.rmSync(out, { recursive: true, force: true });
 });
