@@ -9,8 +9,8 @@ import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  BaseBackupCronJob, EmbeddedPostgresPitr, Kubegres, KubegresPostgres, PitrScript, PitrAlertRules, PitrScripts, PrometheusRule, PostgresImage, RecoveryConfig, RecoveryTarget,
-  RecoveryTimeline, RecoveryWindowJob, RestoreHelperPod, RestorePointJob, WalArchive,
+  BaseBackupCronJob, EmbeddedPostgresPitr, Kubegres, KubegresPostgres, PitrAlertRules, PitrScript, PitrScripts, PostgresImage, PrometheusRule,
+  RecoveryConfig, RecoveryTarget, RecoveryTimeline, RecoveryWindowJob, RestoreHelperPod, RestorePointJob, WalArchive,
 } from '../src';
 import { REFERENCE } from './util';
 import { API, COMPOSITE_INTERFACES, Kind, STRING } from '../src/private/api';
