@@ -127,7 +127,9 @@ start_server() {
 wait_promoted() {
   until_epoch=$(($(date +%s) + RESTORE_DRILL_TIMEOUT_SECONDS))
   while :; do
-    if r=$(echo 'SELECT pg_is_in_recovery()' | sql postgres 2>/dev/null) && [ "$r" = f ]; then return 0; fi
+    if r=$(echo 'SELECT pg_is_in_recovery()' | sql postgres 2>"$work/poll.err") && [ "$r" = f ]; then return 0; fi
+    # Once the server accepts connections, a missing role or database never goes away: fail now, not at the timeout.
+    if grep -q 'does not exist' "$work/poll.err"; then fail "the drill server is up but: $(psql_error "$work/poll.err") (PGUSER=$PGUSER)"; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       pid=''
       fail "the drill server stopped during recovery: $(grep -E 'FATAL|PANIC' "$work/server.log" | tail -n 3 | tr '\n' ' ')"

@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { DrillCluster } from './cluster';
-import { freePort, mkdirPg, run, RunResult, sleep, Synthesized } from './harness';
+import { freePort, mkdirPg, run, runBackground, RunResult, sleep, Synthesized, waitFor } from './harness';
 import { managementPlane } from '../../examples/main';
 import { EmbeddedPostgresPitr, InstallPreset, RestoreDrillCheck } from '../../src';
 
@@ -167,6 +167,39 @@ describe('restore drill CronJob', () => {
     expect(d.result.status).toBe(1);
     expect(d.json).toMatchObject({ ok: false, failed_step: 'space', backup: null });
     expect(d.json.error).toMatch(/^not enough scratch space: backup \S+ needs about \d+ MiB .* has 100 MiB free of its 100 MiB limit/);
+  });
+});
+
+describe('restore drill: failing fast and cleaning up', () => {
+  test('a role the restored database lacks fails as soon as the server is up, not at the timeout', async () => {
+    const started = Date.now();
+    const d = await drill({ PGUSER: 'no_such_role', RESTORE_DRILL_TIMEOUT_SECONDS: '600' });
+    expect(d.result.status).toBe(1);
+    expect(d.json).toMatchObject({ ok: false, failed_step: 'recovery' });
+    expect(d.json.error).toMatch(/role "no_such_role" does not exist \(PGUSER=no_such_role\)$/);
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(fs.readdirSync(d.scratch)).toEqual([]);
+  });
+
+  test('SIGTERM (the Job deadline, a deleted pod) stops the drill server, removes the scratch and still prints the JSON line', async () => {
+    const scratch = mkdirPg(path.join(cluster.root, 'drill-scratch-term'));
+    const env = cluster.synth.envOf('CronJob', CRON_JOB, cluster.paths, {}, { 'job-name': 'drill-term' });
+    const child = runBackground(...cluster.synth.commandOf('CronJob', CRON_JOB, cluster.paths),
+      { ...env, RESTORE_DRILL_DIR: scratch, RESTORE_DRILL_PORT: String(await freePort()) });
+    let stdout = '';
+    child.stdout!.on('data', (b: Buffer) => stdout += b.toString());
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+    const log = path.join(scratch, 'pitr-restore-drill', 'server.log');
+    await waitFor('the drill server to start', () => fs.existsSync(log) ? true : undefined, 120_000);
+    // Only the script (the container's PID 1 in a pod): not its process group, so the server must be stopped by the script.
+    const sh = run('pgrep', ['-P', String(child.pid), '-f', 'restore-drill.sh']).stdout.trim().split('\n')[0];
+    expect(sh).toMatch(/^\d+$/);
+    process.kill(Number(sh), 'SIGTERM');
+    expect(await exited).toBe(1);
+    const json = JSON.parse(stdout.trim());
+    expect(json).toMatchObject({ ok: false, error: 'interrupted' });
+    expect(fs.readdirSync(scratch)).toEqual([]);
+    expect(run('pgrep', ['-f', `[p]ostgres -D ${scratch}`]).stdout.trim()).toBe('');
   });
 });
 
