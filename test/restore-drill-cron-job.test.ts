@@ -1,6 +1,7 @@
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { EmbeddedPostgresPitr, RestoreDrillCheck, RestoreDrillOptions } from '../src';
+import { podSpecCount, restrictedViolations } from './pss';
 import { chart, envOf, find, inventory, synth } from './util';
 
 const PARAMS = { name: 'tsb', walArchiveStorageSize: '10Gi', backupStorageSize: '50Gi' };
@@ -58,6 +59,15 @@ describe('RestoreDrillCronJob', () => {
     expect(Object.keys(volumes).sort()).toEqual(['backup', 'pitr-scripts', 'restore-drill', 'tmp', 'wal-archive']);
     // No Service and no checks ConfigMap without checks.
     expect(inventory(d.objects).filter(n => /drill/.test(n))).toEqual(['CronJob/tsb-postgres-restore-drill']);
+  });
+
+  test('meets the restricted Pod Security Standard, with an emptyDir or a claim and with checks', () => {
+    const d = drill({ checks: [{ name: 'one', sql: 'SELECT 1', expected: '1' }] });
+    expect(podSpecCount(d.objects)).toBe(2);
+    expect(restrictedViolations(d.objects)).toEqual([]);
+    const c = chart();
+    new EmbeddedPostgresPitr(c, 'pitr', PARAMS).addRestoreDrill({ scratchClaim: kplus.PersistentVolumeClaim.fromClaimName(c, 'Scratch', 'drill-scratch') });
+    expect(restrictedViolations(synth(c))).toEqual([]);
   });
 
   test('is scheduled next to the primary with a ReadWriteOnce archive, as the backup job', () => {

@@ -4,8 +4,8 @@
 # defines functions. Reads the settings and the state of restore-drill.sh.
 #
 # Checks, each an entry of "checks" in the result: "query" (the server answers a query);
-# "replayed_to_end_of_archive" (replay reached the newest segment of the newest timeline the
-# archive held when the drill started: a damaged segment ends recovery early, silently); with
+# "replayed_to_end_of_archive" (replay reached the end of the archive as it was when the drill
+# started, see archive_end: a damaged segment ends recovery early, silently); with
 # RESTORE_DRILL_AMCHECK=true, "amcheck:<database>" (CREATE EXTENSION amcheck, then
 # bt_index_check on every valid btree index); and one per line of the RESTORE_DRILL_CHECKS file.
 #
@@ -63,15 +63,18 @@ read_checks() {
 }
 count_check() { check_count=$((check_count + 1)); }
 
-# archive_end: sets archive_last: the newest segment of the newest timeline in the archive now.
+# archive_end: sets expected_end: where replay to latest must get to, with the archive as it is
+# now: the newest segment of the newest timeline that has segments. (A newer timeline with only
+# its history file, just after a restore promoted, is not waited for: recovery goes on reading
+# the older timeline's segments then, as a real restore at that moment would.)
 archive_end() {
   step=archive
-  archive_last=$(archive_names | awk 'length($0) == 24 && $0 !~ /[^0-9A-F]/ {
+  expected_end=$(archive_names | awk 'length($0) == 24 && $0 !~ /[^0-9A-F]/ {
       t = substr($0, 1, 8); if (t > mt) { mt = t; best = "" }
       if (t == mt && substr($0, 9) > substr(best, 9)) best = $0
     } END { print best }')
-  [ -n "$archive_last" ] || fail "the WAL archive $WAL_ARCHIVE_DIR holds no WAL segment"
-  log "newest archived segment at the start: $archive_last"
+  [ -n "$expected_end" ] || fail "the WAL archive $WAL_ARCHIVE_DIR holds no WAL segment"
+  log "replay must reach segment $expected_end (the archive at the start)"
 }
 
 # check_space: the scratch volume must hold the newest backup extracted (backup_size_bytes) and
@@ -147,10 +150,10 @@ EOF
   [ -n "$recovered_to" ] || { recovered_to=$b_end_time recovered_source="end of backup $backup (no commit replayed after it)"; }
   # Segment numbers (the 16 hex digits after the timeline) compare as text; the archive's newest must not lie beyond.
   ok=false
-  [ "$(printf '%s\n' "${replay_wal#????????}" "${archive_last#????????}" | LC_ALL=C sort | head -n 1)" != "${archive_last#????????}" ] || ok=true
+  [ "$(printf '%s\n' "${replay_wal#????????}" "${expected_end#????????}" | LC_ALL=C sort | head -n 1)" != "${expected_end#????????}" ] || ok=true
   add_check replayed_to_end_of_archive "$ok" replayed_to_lsn "$(json_string "$recovered_lsn")" \
-    archive_newest_segment "$(json_string "$archive_last")"
-  [ "$ok" = true ] || error="recovery ended at LSN $recovered_lsn, before the newest archived segment $archive_last: a segment on the way is damaged or missing, and a restore to latest would silently lose the WAL after it"
+    expected_end_segment "$(json_string "$expected_end")"
+  [ "$ok" = true ] || error="recovery ended at LSN $recovered_lsn, before segment $expected_end, the end of the archive at the start: a segment on the way is damaged or missing, and a restore to latest would silently lose the WAL after it"
   if [ "$RESTORE_DRILL_AMCHECK" = true ]; then
     dbs=$(echo 'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1' | sql postgres 2>"$work/check.err") ||
       { add_check amcheck false error "$(json_string "$(psql_error "$work/check.err")")"; dbs=''; }
