@@ -145,7 +145,7 @@ stop_server() {
   kill -INT "$pid" 2>/dev/null || return 0
   n=0
   while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 60 ]; do sleep 1; n=$((n + 1)); done
-  kill -QUIT "$pid" 2>/dev/null || true
+  if kill -QUIT "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; fi
   log "drill server stopped"
 }
 
@@ -156,7 +156,7 @@ finish() {
   set +e
   stop_server
   if [ -n "${work:-}" ] && [ -d "$work" ]; then
-    [ ! -f "$work/server.log" ] || log_lines 'server| ' <"$work/server.log"
+    [ ! -f "$work/server.log" ] || tail -n 100 "$work/server.log" | log_lines 'server| ' # the last 100 lines
     if [ "$RESTORE_DRILL_KEEP" = true ]; then log "kept the scratch data in $work"; else rm -rf -- "$work"; fi
   fi
   [ "$rc" -ne 0 ] || [ -z "$failed" ] || { rc=1; error="checks failed:$failed${error:+: $error}"; }
