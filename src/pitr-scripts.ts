@@ -23,6 +23,8 @@ export enum PitrScript {
   RECOVERY_WINDOW = 'recovery-window.sh',
   /** Creates a named restore point. */
   CREATE_RESTORE_POINT = 'create-restore-point.sh',
+  /** The scheduled restore drill: restores the newest backup and the archive into scratch space and checks the result. */
+  RESTORE_DRILL = 'restore-drill.sh',
 }
 
 /**
@@ -45,6 +47,10 @@ export class PitrPaths {
   public static readonly RECOVERY = '/etc/pitr/recovery';
   /** Where the restore target ConfigMap (`RecoveryTarget.runtime()`) is mounted in the restore helper. */
   public static readonly RESTORE_TARGET = '/etc/pitr/target';
+  /** Where the restore drill's scratch volume is mounted. */
+  public static readonly RESTORE_DRILL_SCRATCH = '/var/lib/postgresql/restore-drill';
+  /** Where the restore drill's checks ConfigMap is mounted. */
+  public static readonly RESTORE_DRILL_CHECKS = '/etc/pitr/drill';
 
   private constructor() {
   }
