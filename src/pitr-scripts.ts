@@ -83,12 +83,20 @@ export interface PitrScriptsProps {
  * database pods (for `archive_command` and `restore_command`), the backup CronJob and the restore helper.
  */
 export class PitrScripts extends Construct implements kplus.IStorage {
+  /** The ConfigMap key (a file beside the scripts) holding the library's version. */
+  public static readonly VERSION_FILE = 'pitr-version';
+
   /**
    * The exact text of one of the shipped scripts.
    */
   public static source(script: PitrScript): string {
     checkKind('script', script, required(SCRIPT));
     return fs.readFileSync(path.join(__dirname, 'scripts', script), 'utf8');
+  }
+
+  /** The version of this library, from its package.json. */
+  public static libraryVersion(): string {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
   }
 
   /** The file names of every shipped script, sorted. */
@@ -114,6 +122,8 @@ export class PitrScripts extends Construct implements kplus.IStorage {
     for (const file of PitrScripts.files()) {
       data[file] = fs.readFileSync(path.join(__dirname, 'scripts', file), 'utf8');
     }
+    // The library's version, which the identity files of the archive and the backups record.
+    data[PitrScripts.VERSION_FILE] = PitrScripts.libraryVersion();
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
       metadata: { name: this.configMapName },
       data,

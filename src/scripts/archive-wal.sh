@@ -25,6 +25,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+[ -f "$script_dir/pitr-identity.sh" ] || fail "$script_dir/pitr-identity.sh not found"
+# shellcheck source=pitr-identity.sh
+. "$script_dir/pitr-identity.sh"
 
 # check_args PATH NAME: sets src and name from the arguments and checks them and the archive.
 check_args() {
@@ -79,6 +82,7 @@ main() {
   if [ -e "$dest" ] || [ -L "$dest" ]; then
     already_there
   fi
+  check_archive_identity "$src" "$name"
   copy_to_tmp
   publish
   log "archived $name"

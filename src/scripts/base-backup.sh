@@ -12,11 +12,12 @@
 #   BACKUP_CHECKPOINT                   fast (fast | spread)
 #   WAL_ARCHIVE_DIR                     /var/lib/postgresql/wal-archive
 #   WAL_ARCHIVE_CLEANUP                 true (true | false)
-# Needs pitr-lib.sh, base-backup-verify.sh and pitr-catalog.sh in the same folder.
+# Needs pitr-lib.sh, pitr-store.sh, pitr-identity.sh, pitr-catalog.sh and base-backup-*.sh beside it.
 #
 # Result: ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS (UTC start time) holding exactly
-# base.tar.gz, pg_wal.tar.gz, backup_manifest and pitr_backup_info (key=value lines: name,
-# start_time, start_epoch, end_time, end_epoch (rounded up), start_lsn, end_lsn, timeline, start_wal).
+# base.tar.gz, pg_wal.tar.gz, backup_manifest, pitr_identity (pitr-identity.sh) and pitr_backup_info
+# (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded up), start_lsn,
+# end_lsn, timeline, start_wal; then archive_check* from the continuity check that ends the run).
 # The backup is written to ${BACKUP_DIR}/.incomplete-<name>, verified, then renamed; a trap
 # removes it on failure, TERM or INT, and stale .incomplete-/.deleting- folders of this prefix
 # from a killed run are removed at the start of the next one.
@@ -40,9 +41,15 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
-need_helper base-backup-verify.sh
+for helper in pitr-store.sh pitr-identity.sh base-backup-verify.sh base-backup-continuity.sh; do need_helper "$helper"; done
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
+# shellcheck source=pitr-identity.sh
+. "$script_dir/pitr-identity.sh"
 # shellcheck source=base-backup-verify.sh
 . "$script_dir/base-backup-verify.sh"
+# shellcheck source=base-backup-continuity.sh
+. "$script_dir/base-backup-continuity.sh"
 
 # check_settings: fails on a bad setting, a missing folder, helper or pg_basebackup.
 check_settings() {
@@ -111,8 +118,19 @@ take_backup() {
   log "pg_basebackup finished in $((end_epoch - start_epoch)) s; verifying"
 }
 
-# publish: writes pitr_backup_info, flushes the backup and renames it to its final name.
+# identify_system: sets sysid and major (IDENTIFY_SYSTEM); fails when the archive is another system's.
+identify_system() {
+  id=$(psql -XAtq -d "replication=true" -c IDENTIFY_SYSTEM) || fail "IDENTIFY_SYSTEM on the server failed"
+  sysid=${id%%|*}
+  num=$(psql -XAtq -d "replication=true" -c "SHOW server_version_num") || fail "SHOW server_version_num failed"
+  major=$((num / 10000))
+  a=$(identity_value "$WAL_ARCHIVE_DIR/pitr_identity" system_identifier)
+  [ -z "$a" ] || [ "$a" = "$sysid" ] || fail "the server is database system $sysid, and the WAL archive belongs to system $a (its pitr_identity): a backup of it could not use this archive. Nothing was backed up."
+}
+
+# publish: writes pitr_backup_info and pitr_identity, flushes the backup and renames it.
 publish() {
+  write_identity "$work/pitr_identity" "$sysid" "$major" "$timeline" || fail "could not write $work/pitr_identity"
   printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\n' \
     "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" \
     >"$work/pitr_backup_info" || fail "could not write $work/pitr_backup_info"
@@ -165,6 +183,7 @@ main() {
   done_ok=false
   trap cleanup EXIT
   trap 'log_stderr interrupted; cleanup; child=""; exit 1' HUP INT TERM
+  identify_system
   take_backup
   verify_backup "$work"
   publish
@@ -174,6 +193,7 @@ main() {
   else
     log "WAL cleanup disabled (WAL_ARCHIVE_CLEANUP=false)"
   fi
+  verify_continuity "$final/pitr_backup_info"
   log "done"
 }
 
