@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
+import { BackupCompression } from './backup-compression';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
 import { RestoreMode } from './restore-helper-pod';
 
@@ -152,6 +153,13 @@ export interface EmbeddedPostgresPitrOptions {
    * @default - `{name}-postgres-base-backup`
    */
   readonly backupCronJobName?: string;
+
+  /**
+   * How base backups are compressed (client side, in the backup job). Restore, the window report and retention read
+   * every method, so a change leaves older backups usable.
+   * @default BackupCompression.zstd() - level 3, one thread
+   */
+  readonly backupCompression?: BackupCompression;
 
   /**
    * Name of the scripts ConfigMap.

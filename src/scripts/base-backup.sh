@@ -12,11 +12,17 @@
 #   BACKUP_CHECKPOINT                   fast (fast | spread)
 #   WAL_ARCHIVE_DIR                     /var/lib/postgresql/wal-archive
 #   WAL_ARCHIVE_CLEANUP                 true (true | false)
-# Needs pitr-lib.sh, base-backup-verify.sh and pitr-catalog.sh in the same folder.
+#   BACKUP_COMPRESSION                  zstd (zstd | gzip | lz4 | none), done by pg_basebackup on
+#                                       the client side (this job's CPU, not the database's)
+#   BACKUP_COMPRESSION_LEVEL            empty: zstd 3, gzip 6, lz4's default
+#   BACKUP_COMPRESSION_WORKERS          0 (zstd only: compression threads; 0 = one thread)
+# Needs pitr-lib.sh, pitr-store.sh, pitr-store-backup.sh, base-backup-verify.sh and
+# pitr-catalog.sh in the same folder.
 #
 # Result: ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS (UTC start time) holding exactly
-# base.tar.gz, pg_wal.tar.gz, backup_manifest and pitr_backup_info (key=value lines: name,
-# start_time, start_epoch, end_time, end_epoch (rounded up), start_lsn, end_lsn, timeline, start_wal).
+# base.tar.EXT, pg_wal.tar.EXT (EXT: zst, gz or lz4; plain .tar for none), backup_manifest and
+# pitr_backup_info (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded
+# up), start_lsn, end_lsn, timeline, start_wal, compression).
 # The backup is written to ${BACKUP_DIR}/.incomplete-<name>, verified, then renamed; a trap
 # removes it on failure, TERM or INT, and stale .incomplete-/.deleting- folders of this prefix
 # from a killed run are removed at the start of the next one.
@@ -40,6 +46,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+need_helper pitr-store.sh
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
 need_helper base-backup-verify.sh
 # shellcheck source=base-backup-verify.sh
 . "$script_dir/base-backup-verify.sh"
@@ -56,6 +65,7 @@ check_settings() {
   need_helper pitr-catalog.sh
   [ -w "$BACKUP_DIR" ] || fail "backup folder '$BACKUP_DIR' is not writable"
   need_command pg_basebackup
+  compress_arg=$(backup_compress_arg) || exit 1
 }
 
 # remove_leftovers: removes the .incomplete-/.deleting- folders of this prefix of a killed run.
@@ -97,7 +107,7 @@ cleanup() {
 take_backup() {
   mkdir -m 0700 -- "$work" || fail "could not create '$work'"
   log "starting backup $name of ${PGHOST:-local socket}:$PGPORT as ${PGUSER:-default user} into $work"
-  pg_basebackup -D "$work" -Ft -z -X stream --checkpoint="$BACKUP_CHECKPOINT" \
+  pg_basebackup -D "$work" -Ft --compress="$compress_arg" -X stream --checkpoint="$BACKUP_CHECKPOINT" \
     --manifest-checksums=CRC32C -w -l "$name" &
   child=$!
   rc=0
@@ -108,13 +118,14 @@ take_backup() {
   # with end_epoch <= a recovery target time really ends before that target.
   end_epoch=$(($(date -u +%s) + 1))
   end_time=$(iso "$end_epoch")
-  log "pg_basebackup finished in $((end_epoch - start_epoch)) s; verifying"
+  backup_pack_wal "$work"
+  log "pg_basebackup ($compress_arg) finished in $((end_epoch - start_epoch)) s; verifying"
 }
 
 # publish: writes pitr_backup_info, flushes the backup and renames it to its final name.
 publish() {
-  printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\n' \
-    "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" \
+  printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\ncompression=%s\n' \
+    "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" "$compress_arg" \
     >"$work/pitr_backup_info" || fail "could not write $work/pitr_backup_info"
   for f in "$work"/*; do flush "$f"; done
   flush "$work"
@@ -147,7 +158,9 @@ clean_wal_archive() {
   is_wal_name "$b_start_wal" || fail "oldest retained backup $b_name has no valid start_wal"
   [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
   before=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
-  pg_archivecleanup "$WAL_ARCHIVE_DIR" "$b_start_wal" || fail "pg_archivecleanup failed"
+  # -x .zst: compressed segments (pitr-store.sh) count by their name without the suffix; plain
+  # ones are removed as before.
+  pg_archivecleanup -x .zst "$WAL_ARCHIVE_DIR" "$b_start_wal" || fail "pg_archivecleanup failed"
   after=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
   log "WAL cleanup: removed $((before - after)) archived files older than $b_start_wal (start of the oldest retained backup $b_name)"
 }
