@@ -19,8 +19,8 @@ export enum BackupCompressionMethod {
  */
 export interface ZstdCompressionOptions {
   /**
-   * zstd level, 1 (fastest) to 19 (smallest).
-   * @default 3
+   * zstd level, 1 (fastest) to 19 (smallest). Level 1 was twice as fast as level 3 at the same size in BENCHMARKS.md.
+   * @default 1
    */
   readonly level?: number;
 
@@ -37,13 +37,14 @@ export interface ZstdCompressionOptions {
  * the database's CPU is not spent on it. The backup's files say the method, and restore, the window report and
  * retention read every method, so changing it leaves older backups usable.
  *
- * Measured on 2 cores (BENCHMARKS.md): zstd level 3 is about 7x faster than gzip level 6 at about the same size, which
- * is why it is the default.
+ * Measured on 2 cores (BENCHMARKS.md): zstd level 1 in one thread is several times faster than gzip level 6
+ * (`pg_basebackup -z`) at a smaller size, which is why it is the default; workers gained little there, since
+ * `pg_basebackup` itself was the bottleneck.
  */
 export class BackupCompression {
-  /** zstd (the default, level 3, one thread). */
+  /** zstd (the default: level 1, one thread). */
   public static zstd(options: ZstdCompressionOptions = {}): BackupCompression {
-    const level = checkLevel('backupCompression.level', options.level ?? 3, 1, 19);
+    const level = checkLevel('backupCompression.level', options.level ?? 1, 1, 19);
     const workers = options.workers ?? 0;
     if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
       invalid('backupCompression.workers', workers, 'must be a whole number from 0 to 64', 'Use 0 for one thread, or the CPUs the backup container may use');

@@ -137,7 +137,7 @@ export interface BaseBackupCronJobProps {
 
   /**
    * How the backup is compressed (client side, in the backup container).
-   * @default BackupCompression.zstd() - level 3, one thread: `base.tar.zst`, `pg_wal.tar.zst`
+   * @default BackupCompression.zstd() - level 1, one thread: `base.tar.zst`, `pg_wal.tar.zst`
    */
   readonly compression?: BackupCompression;
 

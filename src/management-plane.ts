@@ -157,7 +157,7 @@ export interface EmbeddedPostgresPitrOptions {
   /**
    * How base backups are compressed (client side, in the backup job). Restore, the window report and retention read
    * every method, so a change leaves older backups usable.
-   * @default BackupCompression.zstd() - level 3, one thread
+   * @default BackupCompression.zstd() - level 1, one thread
    */
   readonly backupCompression?: BackupCompression;
 

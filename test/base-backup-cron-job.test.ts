@@ -95,11 +95,11 @@ describe('BaseBackupCronJob', () => {
       .toThrow('\'walArchiveCleanup\' is true but no \'walArchive\' was given');
   });
 
-  test('compression: zstd level 3 in one thread by default, recorded in the environment', () => {
+  test('compression: zstd level 1 in one thread by default, recorded in the environment', () => {
     const { c, backup } = make();
     expect(backup.compression.method).toBe(BackupCompressionMethod.ZSTD);
-    expect([backup.compression.level, backup.compression.workers, backup.compression.fileSuffix]).toEqual([3, 0, '.zst']);
-    expect(backup.environment).toMatchObject({ BACKUP_COMPRESSION: 'zstd', BACKUP_COMPRESSION_LEVEL: '3' });
+    expect([backup.compression.level, backup.compression.workers, backup.compression.fileSuffix]).toEqual([1, 0, '.zst']);
+    expect(backup.environment).toMatchObject({ BACKUP_COMPRESSION: 'zstd', BACKUP_COMPRESSION_LEVEL: '1' });
     expect(backup.environment.BACKUP_COMPRESSION_WORKERS).toBeUndefined();
     const container = find(synth(c), 'CronJob', 'tsb-postgres-base-backup').spec.jobTemplate.spec.template.spec.containers[0];
     expect(container.resources.limits.cpu).toBe('1');

@@ -42,7 +42,7 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
     const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
     expect(envOf(container)).toEqual({
       BACKUP_COMPRESSION: 'zstd',
-      BACKUP_COMPRESSION_LEVEL: '3',
+      BACKUP_COMPRESSION_LEVEL: '1',
       BACKUP_DIR: '/var/lib/backup',
       BACKUP_NAME_PREFIX: 'tsb-postgres-base-backup',
       BACKUP_RETENTION_SECONDS: '432000',

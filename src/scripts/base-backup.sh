@@ -14,7 +14,7 @@
 #   WAL_ARCHIVE_CLEANUP                 true (true | false)
 #   BACKUP_COMPRESSION                  zstd (zstd | gzip | lz4 | none), done by pg_basebackup on
 #                                       the client side (this job's CPU, not the database's)
-#   BACKUP_COMPRESSION_LEVEL            empty: zstd 3, gzip 6, lz4's default
+#   BACKUP_COMPRESSION_LEVEL            empty: zstd 1, gzip 6, lz4's default
 #   BACKUP_COMPRESSION_WORKERS          0 (zstd only: compression threads; 0 = one thread)
 # Needs pitr-lib.sh, pitr-store.sh, pitr-store-backup.sh, base-backup-verify.sh and
 # pitr-catalog.sh in the same folder.

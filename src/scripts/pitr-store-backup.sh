@@ -20,7 +20,7 @@
 #                             and the pg_wal list; empty when unknown)
 # For base-backup.sh:
 #   backup_compress_arg       checks BACKUP_COMPRESSION (zstd | gzip | lz4 | none),
-#                             BACKUP_COMPRESSION_LEVEL (empty: the method's default) and
+#                             BACKUP_COMPRESSION_LEVEL (empty: zstd 1, gzip 6, lz4 default) and
 #                             BACKUP_COMPRESSION_WORKERS (zstd only; 0: one thread) and prints
 #                             pg_basebackup's --compress value (client side)
 #   backup_pack_wal BDIR      compresses a plain pg_wal.tar that pg_basebackup 15 leaves beside a
@@ -101,7 +101,7 @@ backup_compress_arg() {
     zstd)
       need_command zstd
       [ -z "$pitr_level" ] || [ "$pitr_level" -le 19 ] || fail "BACKUP_COMPRESSION_LEVEL for zstd must be 1 to 19, got '$pitr_level'"
-      pitr_arg="client-zstd:level=${pitr_level:-3}"
+      pitr_arg="client-zstd:level=${pitr_level:-1}"
       [ "$pitr_workers" -eq 0 ] || pitr_arg="$pitr_arg,workers=$pitr_workers" ;;
     gzip)
       need_command gzip

@@ -30,8 +30,8 @@ afterAll(() => {
 
 /** [label, backup environment, file suffix, pitr_backup_info compression] */
 const MODES: Array<[string, Record<string, string>, string, string]> = [
-  ['zstd (the default)', {}, '.zst', 'client-zstd:level=3'],
-  ['zstd level 1 with 2 workers', { BACKUP_COMPRESSION: 'zstd', BACKUP_COMPRESSION_LEVEL: '1', BACKUP_COMPRESSION_WORKERS: '2' }, '.zst', 'client-zstd:level=1,workers=2'],
+  ['zstd (the default)', {}, '.zst', 'client-zstd:level=1'],
+  ['zstd level 3 with 2 workers', { BACKUP_COMPRESSION: 'zstd', BACKUP_COMPRESSION_LEVEL: '3', BACKUP_COMPRESSION_WORKERS: '2' }, '.zst', 'client-zstd:level=3,workers=2'],
   ['gzip', { BACKUP_COMPRESSION: 'gzip', BACKUP_COMPRESSION_LEVEL: '' }, '.gz', 'client-gzip:level=6'],
   ['lz4', { BACKUP_COMPRESSION: 'lz4', BACKUP_COMPRESSION_LEVEL: '' }, '.lz4', 'client-lz4'],
   ['none', { BACKUP_COMPRESSION: 'none', BACKUP_COMPRESSION_LEVEL: '' }, '', 'none'],
