@@ -60,7 +60,7 @@ sql() { as_pg psql -X -q -At -h "$sock" -p "$port" -d postgres -c "$1"; }
 dirsize() { du -sb "$1" | cut -f 1; }
 cleanup() {
   for d in "$work/primary" "$work/ref/pgdata" "$work/ours/pgdata"; do
-    [ -f "$d/postmaster.pid" ] && as_pg pg_ctl -D "$d" stop -m immediate >/dev/null 2>&1 || true
+    if [ -f "$d/postmaster.pid" ]; then as_pg pg_ctl -D "$d" stop -m immediate >/dev/null 2>&1 || true; fi
   done
   if [ "$KEEP" = true ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
@@ -120,7 +120,6 @@ t1=$(now)
 ours_backup_s=$(secs "$t0" "$t1")
 ours_dir=$(ls -d "$backups"/*-base-backup-*)
 ours_backup_b=$(( $(dirsize "$ours_dir") - $(stat -c %s "$ours_dir/pitr_backup_info") ))
-verify_s=$(sed -n 's/.*pg_basebackup (.*) finished in \([0-9]*\) s; verifying/\1/p' "$work/ours-backup.log")
 # Verification cost: the one-pass check of base-backup-verify.sh on the finished backup, timed alone.
 vcopy="$work/verify-copy"; mkdir "$vcopy"; cp "$ours_dir"/base.tar* "$ours_dir"/pg_wal.tar* "$ours_dir"/backup_manifest "$vcopy/"
 [ "$(id -u)" != 0 ] || chown -R postgres: "$vcopy"
@@ -223,7 +222,10 @@ t2=$(now)
 ours_got=$(sql "SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts")/$(sql "SELECT count(*) FROM idle_probe")
 as_pg pg_ctl -D "$d" stop -m fast >/dev/null
 ours_extract=$(secs "$t0" "$t1") ours_replay=$(secs "$t1" "$t2") ours_total=$(secs "$t0" "$t2")
-[ "$ref_got" = "$expected" ] && [ "$ours_got" = "$expected" ] || { echo "bench: restored data differs: expected $expected, reference $ref_got, ours $ours_got" >&2; exit 1; }
+if [ "$ref_got" != "$expected" ] || [ "$ours_got" != "$expected" ]; then
+  echo "bench: restored data differs: expected $expected, reference $ref_got, ours $ours_got" >&2
+  exit 1
+fi
 
 # --- report -------------------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }

@@ -1,5 +1,6 @@
 // Synthesizes the PITR manifests of the reference ManagementPlane: `cdk8s synth` in this folder (or
-// `npx projen synth:example` at the top) writes dist/*.k8s.yaml.
+// `npx projen synth:example` at the top) writes dist/*.k8s.yaml (always applied), dist/on-demand/*.k8s.yaml (the
+// restore kit, applied only by the runbook) and dist/RUNBOOK.md.
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, ChartProps, YamlOutputType } from 'cdk8s';
@@ -11,8 +12,9 @@ import { EmbeddedPostgresPitr, InstallPreset, RecoveryTarget, RestoreMode, Resto
 export const managementPlane = yaml.parse(fs.readFileSync(path.join(__dirname, 'managementplane.yaml'), 'utf8'));
 
 /**
- * The always-on objects, applied once and kept applied: the Kubegres database with archiving enabled, the WAL archive,
- * the base backups and the scripts.
+ * The always-applied objects, applied once and kept applied (`kubectl apply -f dist/`): the Kubegres database with
+ * archiving enabled, the WAL archive, the base backups, the scripts, and the restore point CronJob (suspended: it runs
+ * only when you create a Job from it). Nothing here restores anything.
  */
 export class PitrChart extends Chart {
   public readonly pitr: EmbeddedPostgresPitr;
@@ -20,21 +22,23 @@ export class PitrChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, props);
     this.pitr = EmbeddedPostgresPitr.fromManagementPlane(this, 'pitr', managementPlane, { kubegres: {}, preset: InstallPreset.TSB });
+    this.pitr.addRestorePoint();
   }
 }
 
 /**
- * A restore to a point in time: the recovery ConfigMap and the automatic restore helper. Applied only when restoring,
- * after the database is scaled down (see README, "Restore walkthrough").
+ * The restore kit, in its own folder (`dist/on-demand/`), applied only by the runbook while restoring: the recovery
+ * ConfigMap and the automatic restore helper. The target is given at restore time with kubectl
+ * (`RecoveryTarget.runtime()`), so a restore needs no toolchain; pass a target to bake one in instead.
  */
 export class RestoreChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr; target?: RecoveryTarget; restore?: RestoreOptions }) {
     super(scope, id, props);
-    props.pitr.addRestore(props.target ?? RecoveryTarget.time('2024-12-04T14:35:00Z'), { mode: RestoreMode.AUTOMATIC, ...props.restore }, this);
+    props.pitr.addRestore(props.target ?? RecoveryTarget.runtime(), { mode: RestoreMode.AUTOMATIC, ...props.restore }, this);
   }
 }
 
-/** The recoverable-window report: a one-shot Job, applied when you need to know what can be restored. */
+/** The recoverable-window report: a one-shot Job in the restore kit, applied when you need to know what can be restored. */
 export class WindowChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
     super(scope, id, props);
@@ -42,29 +46,47 @@ export class WindowChart extends Chart {
   }
 }
 
-/** A named restore point before a risky change: a one-shot Job. */
-export class RestorePointChart extends Chart {
+/**
+ * Alert rules for the Prometheus Operator (a `PrometheusRule`), in their own file: apply it where the operator's CRDs
+ * are installed. The restore drill rules come with the drill CronJob.
+ */
+export class AlertsChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
     super(scope, id, props);
-    props.pitr.addRestorePoint('before-upgrade', this);
+    props.pitr.addAlertRules({ postgresExporter: true }, this);
   }
 }
 
-/** The example app: one file per chart in `outdir`. */
-export function buildApp(outdir?: string, target?: RecoveryTarget, restore?: RestoreOptions): App {
-  const app = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir });
+/** The example's two apps: what is always applied (`dist/`), and the restore kit (`dist/on-demand/`). */
+export interface ExampleApps {
+  readonly always: App;
+  readonly onDemand: App;
+  readonly pitr: EmbeddedPostgresPitr;
+}
+
+/** Where the restore kit goes, below the always-applied output (`kubectl apply -f dist/` does not descend into it). */
+export const ON_DEMAND_DIR = 'on-demand';
+
+/** The example: one file per chart, the restore kit in a sub-folder. */
+export function buildApps(outdir?: string, target?: RecoveryTarget, restore?: RestoreOptions): ExampleApps {
+  const always = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir });
+  const onDemand = new App({ yamlOutputType: YamlOutputType.FILE_PER_CHART, outdir: path.join(always.outdir, ON_DEMAND_DIR) });
   const namespace: string = managementPlane.metadata.namespace;
-  const { pitr } = new PitrChart(app, 'pitr', { namespace, disableResourceNameHashes: true });
-  new RestoreChart(app, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
-  new WindowChart(app, 'window', { namespace, disableResourceNameHashes: true, pitr });
-  new RestorePointChart(app, 'restore-point', { namespace, disableResourceNameHashes: true, pitr });
-  return app;
+  const { pitr } = new PitrChart(always, 'pitr', { namespace, disableResourceNameHashes: true });
+  new AlertsChart(always, 'alerts', { namespace, disableResourceNameHashes: true, pitr });
+  new RestoreChart(onDemand, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
+  new WindowChart(onDemand, 'window', { namespace, disableResourceNameHashes: true, pitr });
+  return { always, onDemand, pitr };
 }
 
 if (require.main === module) {
-  const app = buildApp();
-  app.synth();
+  const { always, onDemand, pitr } = buildApps();
+  always.synth();
+  onDemand.synth();
   // The runbook of this deployment, beside its manifests.
-  const pitr = (app.charts.find(c => c instanceof PitrChart) as PitrChart).pitr;
-  fs.writeFileSync(path.join(app.outdir, 'RUNBOOK.md'), pitr.runbook({ namespace: managementPlane.metadata.namespace }));
+  fs.writeFileSync(path.join(always.outdir, 'RUNBOOK.md'), pitr.runbook({
+    namespace: managementPlane.metadata.namespace,
+    restoreManifest: `${ON_DEMAND_DIR}/restore.k8s.yaml`,
+    windowManifest: `${ON_DEMAND_DIR}/window.k8s.yaml`,
+  }));
 }

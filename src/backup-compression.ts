@@ -1,3 +1,4 @@
+import { API, checkShape } from './private/api';
 import { invalid } from './private/validate';
 
 /**
@@ -44,6 +45,7 @@ export interface ZstdCompressionOptions {
 export class BackupCompression {
   /** zstd (the default: level 1, one thread). */
   public static zstd(options: ZstdCompressionOptions = {}): BackupCompression {
+    checkShape('options', options, API.ZstdCompressionOptions, 'ZstdCompressionOptions');
     const level = checkLevel('backupCompression.level', options.level ?? 1, 1, 19);
     const workers = options.workers ?? 0;
     if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 0 || workers > 64) {

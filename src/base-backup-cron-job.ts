@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BackupCompression } from './backup-compression';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { CREDENTIALS_SECRET, kubegresOwned, kubegresPrimaryLabels, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
 import { addPostgresContainer, defaultResources, podSecurityContext } from './private/pod-security';
 import { colocateWithArchive } from './private/scheduling';
@@ -220,7 +221,7 @@ export class BaseBackupCronJob extends Construct {
   public readonly volume: kplus.Volume;
 
   constructor(scope: Construct, id: string, props: BaseBackupCronJobProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'BaseBackupCronJobProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     const kubegresName = checkObjectName('kubegresName', props.kubegresName ?? names.kubegres);
     this.storage = checkSize('storage', props.storage);
@@ -327,7 +328,7 @@ function warnIfArchiveTooSmall(scope: Construct, archive: WalArchive, retention:
   const kib = archive.storage.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   const days = kib * 1024 / perDay;
   if (days < keepDays) {
-    warn(scope, `the WAL archive (${(kib / 1048576).toFixed(1)}Gi) holds about ${days.toFixed(1)} days of WAL even for an `
+    warn(scope, 'wal-archive-too-small', `the WAL archive (${(kib / 1048576).toFixed(1)}Gi) holds about ${days.toFixed(1)} days of WAL even for an `
       + `idle database (one segment per archive_timeout of ${archive.archiveTimeout.toSeconds()}s, `
       + `${(archive.minimumSegmentBytes / 1024).toFixed(0)} KiB each as stored), but the backup retention keeps about ${keepDays.toFixed(1)} days. `
       + 'When it fills up, archiving stops, pg_wal grows and the database stops. Enlarge walArchiveStorageSize, shorten the retention'

@@ -1,18 +1,21 @@
-import { Chart } from 'cdk8s';
+import * as fs from 'fs';
+import { Chart, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { KubegresPostgres } from './kubegres-postgres';
 import { EmbeddedPostgresPitrOptions, EmbeddedPostgresPitrProps, InstallPreset, ManagementPlaneEmbeddedPostgres, RestoreOptions } from './management-plane';
+import { PitrAlertRules, PitrAlertRulesOptions } from './pitr-alert-rules';
 import { PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { API, checkKind, checkShape, CONSTRUCT, required, STRING } from './private/api';
 import { cronIntervalSeconds } from './private/cron';
-import { MANAGEMENT_PLANE_KEYS, ResolvedPitr, resolveProps, unknownKey } from './private/resolve';
+import { checkRestoreOptions, MANAGEMENT_PLANE_KEYS, ResolvedPitr, resolveProps } from './private/resolve';
 import { renderRunbook } from './private/runbook';
-import { show } from './private/validate';
+import { invalid, show, unknownKey } from './private/validate';
 import { warn, warningsOf } from './private/warnings';
 import { RecoveryConfig } from './recovery-config';
-import { RecoveryTarget } from './recovery-target';
+import { RecoveryTarget, RecoveryTargetType } from './recovery-target';
 import { RecoveryWindowJob } from './recovery-window-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
 import { RestorePointJob } from './restore-point-job';
@@ -29,7 +32,8 @@ export interface RunbookOptions {
   readonly namespace?: string;
 
   /**
-   * The manifest file that holds the restore objects (the recovery ConfigMap and the restore helper).
+   * The manifest file that holds the restore objects (the recovery ConfigMap and the restore helper), relative to the
+   * folder the runbook is run from; keep it out of the always-applied folder (the example uses `on-demand/`).
    * @default 'restore.k8s.yaml'
    */
   readonly restoreManifest?: string;
@@ -73,7 +77,29 @@ export interface RunbookOptions {
  */
 export class EmbeddedPostgresPitr extends Construct {
   /**
-   * Builds the composite from a parsed ManagementPlane object (`spec.dataStore.embeddedPostgres`).
+   * Builds the composite from a ManagementPlane YAML file: its `spec.dataStore.embeddedPostgres` block gives the
+   * parameters. The file is read with cdk8s' own YAML loader, so no YAML package is needed; it may hold several
+   * documents, of which exactly one is the ManagementPlane. An error in the block names the file and the key to edit.
+   *
+   * @param file path of the YAML file, such as `path.join(__dirname, 'managementplane.yaml')`
+   * @param options the library's own options (image, names, restore)
+   */
+  public static fromManagementPlaneFile(scope: Construct, id: string, file: string, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
+    checkKind('file', file, required(STRING));
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      invalid('file', file, 'must be a ManagementPlane YAML file, and there is no such file',
+        'Give its path, such as path.join(__dirname, \'managementplane.yaml\')');
+    }
+    const planes = Yaml.load(file).filter(doc => doc?.kind === 'ManagementPlane' || doc?.spec?.dataStore?.embeddedPostgres !== undefined);
+    if (planes.length !== 1) {
+      throw new Error(`${file}: holds ${planes.length} ManagementPlane documents, expected one with spec.dataStore.embeddedPostgres`);
+    }
+    return fromManifest(scope, id, planes[0], options, file);
+  }
+
+  /**
+   * Builds the composite from a parsed ManagementPlane object (`spec.dataStore.embeddedPostgres`), such as
+   * `yaml.parse(...)` of its YAML. An error in the block names the key to edit.
    *
    * @param manifest the ManagementPlane, as parsed from YAML or JSON
    * @param options the library's own options (image, names, restore)
@@ -81,25 +107,10 @@ export class EmbeddedPostgresPitr extends Construct {
   public static fromManagementPlane(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions = {}): EmbeddedPostgresPitr {
     if (typeof manifest === 'string') {
       throw new Error('fromManagementPlane() got a string: pass the parsed ManagementPlane object, for example '
-        + 'yaml.parse(fs.readFileSync(\'managementplane.yaml\', \'utf8\')) with the \'yaml\' package');
+        + 'yaml.parse(fs.readFileSync(\'managementplane.yaml\', \'utf8\')) with the \'yaml\' package, or use '
+        + 'EmbeddedPostgresPitr.fromManagementPlaneFile(scope, id, \'managementplane.yaml\') to read the file');
     }
-    const ep = manifest?.spec?.dataStore?.embeddedPostgres;
-    if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
-      throw new Error(`The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
-        + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
-    }
-    for (const key of Object.keys(ep)) {
-      if (!(MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
-        throw new Error(unknownKey(`spec.dataStore.embeddedPostgres.${key}`, key, MANAGEMENT_PLANE_KEYS));
-      }
-    }
-    const params = Object.fromEntries(Object.entries(ep).filter(([, v]) => v !== null)) as unknown as ManagementPlaneEmbeddedPostgres;
-    for (const key of Object.keys(options ?? {})) {
-      if ((MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
-        throw new Error(`'${key}' is a ManagementPlane parameter: set it in spec.dataStore.embeddedPostgres, not in the options`);
-      }
-    }
-    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params });
+    return fromManifest(scope, id, manifest, options);
   }
 
   /** Deployment name. */
@@ -124,7 +135,7 @@ export class EmbeddedPostgresPitr extends Construct {
   private restore?: { config: RecoveryConfig; helper: RestoreHelperPod };
 
   constructor(scope: Construct, id: string, props: EmbeddedPostgresPitrProps) {
-    super(scope, id);
+    super(checkScope(scope, id), id);
     const r = resolveProps(props);
     this.resolved = r;
     this.name = r.names.deployment;
@@ -181,14 +192,14 @@ export class EmbeddedPostgresPitr extends Construct {
 
     // With Kubegres, its construct refuses a ReadWriteOnce archive for several instances.
     if (!this.kubegres && this.replicas > 1 && r.walArchive.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
-      warn(this, `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
+      warn(this, 'archive-read-write-once', `replicas is ${this.replicas} and walArchiveStorageAccessMode is ReadWriteOnce: only the primary archives WAL, but a volume `
         + 'mounted into every database pod attaches to one node only, so pods on other nodes cannot start. '
         + 'Use walArchiveStorageAccessMode: ReadWriteMany, or keep all database pods on one node.');
     }
     const interval = cronIntervalSeconds(r.schedule.expressionString);
     const retention = r.retention.toSeconds();
     if (interval !== undefined && retention < interval) {
-      warn(this, `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
+      warn(this, 'retention-below-interval', `backupCleanupRetention (${retention}s) is shorter than the interval between backups (${interval}s) of `
         + `'${r.schedule.expressionString}', so at most one backup is kept and the recoverable window starts at the newest backup. `
         + `Use a retention of at least ${interval}s (better several intervals).`);
     }
@@ -222,6 +233,8 @@ export class EmbeddedPostgresPitr extends Construct {
       throw new Error(`addRestore() takes a RecoveryTarget as its first argument, got ${show(target)}. `
         + 'Build it with RecoveryTarget.time(\'2024-12-04T14:35:00Z\'), .xid(...), .lsn(...), .restorePoint(...), .immediate() or .latest()');
     }
+    checkRestoreOptions('options', options);
+    checkKind('scope', scope, CONSTRUCT);
     if (this.restore) {
       throw new Error(`A restore is already set up (target ${this.restore.config.target}); a deployment has one restore helper. `
         + 'Synthesize another chart for another target');
@@ -246,7 +259,9 @@ export class EmbeddedPostgresPitr extends Construct {
       mode: options.mode,
       backupName: options.backupName,
       deleteOldData: options.deleteOldData,
+      deleteOldDataFirst: options.deleteOldDataFirst,
       allowTruncatedHistory: options.allowTruncatedHistory,
+      ...(options.mode === RestoreMode.AUTOMATIC ? { primaryHost: r.host, primaryPort: r.port } : {}),
       podName: r.restorePodName,
       image: this.postgresImage,
       dataClaim: claim('RestoreData', r.dataClaimName),
@@ -266,6 +281,7 @@ export class EmbeddedPostgresPitr extends Construct {
    * @param scope where the Job goes (default: this construct); one report per scope
    */
   public addRecoveryWindowReport(scope?: Construct): RecoveryWindowJob {
+    checkKind('scope', scope, CONSTRUCT);
     const where = scope ?? this;
     if (where.node.tryFindChild('RecoveryWindow')) {
       throw new Error('addRecoveryWindowReport() was already called for this scope: one recoverable-window Job per scope. '
@@ -281,22 +297,26 @@ export class EmbeddedPostgresPitr extends Construct {
   }
 
   /**
-   * Adds a one-shot Job that creates a named restore point before a risky change.
+   * Adds the restore point CronJob (`{name}-postgres-restore-point`): suspended, it never runs by itself and is the
+   * template of `kubectl create job --from=cronjob/{name}-postgres-restore-point <point-name>`, which creates the restore
+   * point `<point-name>` before a risky change, as often as needed. Harmless to apply, so it belongs with the
+   * always-applied objects.
    *
-   * @param restorePointName the name, later `RecoveryTarget.restorePoint(restorePointName)`
-   * @param scope where the Job goes (default: this construct); one restore point Job per scope
+   * @param scope where the CronJob goes (default: this construct); one per scope
    */
-  public addRestorePoint(restorePointName: string, scope?: Construct): RestorePointJob {
+  public addRestorePoint(scope?: Construct): RestorePointJob {
     const where = scope ?? this;
-    const existing = where.node.tryFindChild('RestorePoint') as RestorePointJob | undefined;
-    if (existing) {
-      throw new Error(`addRestorePoint('${restorePointName}'): this scope already has the restore point Job for '${existing.restorePointName}', `
-        + 'and a Job name can be used once. Add the second restore point in another chart');
+    if (scope !== undefined && !(scope instanceof Construct)) {
+      throw new Error(`addRestorePoint() takes an optional scope (a Construct), got ${show(scope)}. The restore point's name is given at run time: `
+        + `kubectl create job --from=cronjob/${this.resolved.names.restorePointJob} <point-name>`);
+    }
+    if (where.node.tryFindChild('RestorePoint')) {
+      throw new Error('addRestorePoint() was already called for this scope: one restore point CronJob serves every restore point '
+        + `(kubectl create job --from=cronjob/${this.resolved.names.restorePointJob} <point-name>)`);
     }
     return new RestorePointJob(where, 'RestorePoint', {
       deploymentName: this.name,
       scripts: this.scripts,
-      restorePointName,
       host: this.baseBackup.host,
       port: this.baseBackup.port,
       user: this.kubegres?.databaseUser ?? this.resolved.user,
@@ -312,6 +332,7 @@ export class EmbeddedPostgresPitr extends Construct {
    * the replicas, check, and put everything back as it was.
    */
   public runbook(options: RunbookOptions = {}): string {
+    checkShape('options', options, API.RunbookOptions, 'RunbookOptions');
     const r = this.resolved;
     const tsb = this.preset === InstallPreset.TSB;
     const namespace = options.namespace ?? Chart.of(this).namespace ?? 'default';
@@ -328,6 +349,7 @@ export class EmbeddedPostgresPitr extends Construct {
       restoreDataClaim: this.restoreHelper?.dataClaimName ?? r.dataClaimName,
       automatic: this.restoreHelper?.mode === RestoreMode.AUTOMATIC,
       target: this.recoveryConfig?.target.toString(),
+      targetConfigMap: this.recoveryConfig?.target.type === RecoveryTargetType.RUNTIME ? this.recoveryConfig.targetConfigMapName : undefined,
       restoreManifest: options.restoreManifest ?? 'restore.k8s.yaml',
       windowManifest: options.windowManifest ?? 'window.k8s.yaml',
       clientDeployments: options.clientDeployments ?? [this.name, 'iam'],
@@ -340,5 +362,72 @@ export class EmbeddedPostgresPitr extends Construct {
   /** The synth-time warnings of this deployment. */
   public get warnings(): string[] {
     return warningsOf(this);
+  }
+
+  /**
+   * Adds Prometheus alert rules (a `PrometheusRule`) for the backups, the archive and backup volumes and, as the
+   * options say, the restore drill and postgres_exporter's archiver metrics.
+   *
+   * @param options thresholds, the runbook link and the optional rule sets
+   * @param scope where the PrometheusRule goes (default: this construct); one per scope
+   */
+  public addAlertRules(options: PitrAlertRulesOptions = {}, scope?: Construct): PitrAlertRules {
+    checkShape('options', options, API.PitrAlertRulesOptions, 'PitrAlertRulesOptions');
+    checkKind('scope', scope, CONSTRUCT);
+    const where = scope ?? this;
+    if (where.node.tryFindChild('AlertRules')) {
+      throw new Error('addAlertRules() was already called for this scope: one PrometheusRule per scope. Give all options in one call');
+    }
+    return new PitrAlertRules(where, 'AlertRules', {
+      ...options,
+      deploymentName: this.name,
+      walArchive: this.walArchive,
+      baseBackup: this.baseBackup,
+    });
+  }
+}
+
+/** Checks a construct's scope and id, and returns the scope. */
+function checkScope(scope: unknown, id: unknown): Construct {
+  checkKind('scope', scope, required(CONSTRUCT));
+  if (typeof id !== 'string' || id.length === 0) {
+    invalid('id', id, 'must be a non-empty string', 'Pass the construct\'s id, such as \'pitr\'');
+  }
+  return scope as Construct;
+}
+
+/**
+ * The composite from a parsed ManagementPlane. An error about one of its parameters is rewritten for the YAML user:
+ * it names the key where it is written (`spec.dataStore.embeddedPostgres.backupStorageSize`) and the file.
+ */
+function fromManifest(scope: Construct, id: string, manifest: any, options: EmbeddedPostgresPitrOptions, file?: string): EmbeddedPostgresPitr {
+  const where = file ? `${file}: ` : '';
+  const ep = manifest?.spec?.dataStore?.embeddedPostgres;
+  if (ep === undefined || ep === null || typeof ep !== 'object' || Array.isArray(ep)) {
+    throw new Error(`${where}The ManagementPlane has no 'spec.dataStore.embeddedPostgres' object (got ${show(ep)}). `
+      + 'Pass the parsed ManagementPlane resource whose spec.dataStore.embeddedPostgres holds name, walArchiveStorageSize and backupStorageSize');
+  }
+  for (const key of Object.keys(ep)) {
+    if (!(MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+      throw new Error(where + unknownKey(`spec.dataStore.embeddedPostgres.${key}`, key, MANAGEMENT_PLANE_KEYS));
+    }
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    invalid('options', options, 'must be an object of EmbeddedPostgresPitrOptions', 'Pass { kubegres: {} } or leave it out');
+  }
+  for (const key of Object.keys(options)) {
+    if ((MANAGEMENT_PLANE_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`'${key}' is a ManagementPlane parameter: set it in spec.dataStore.embeddedPostgres, not in the options`);
+    }
+  }
+  const params = Object.fromEntries(Object.entries(ep).filter(([, v]) => v !== null)) as unknown as ManagementPlaneEmbeddedPostgres;
+  try {
+    return new EmbeddedPostgresPitr(scope, id, { ...options, ...params });
+  } catch (e) {
+    const m = e instanceof Error ? /^'([A-Za-z]+)' ([^]*)$/.exec(e.message) : null;
+    if (m && (MANAGEMENT_PLANE_KEYS as readonly string[]).includes(m[1])) {
+      throw new Error(`${where}'spec.dataStore.embeddedPostgres.${m[1]}' ${m[2]}`);
+    }
+    throw e;
   }
 }

@@ -12,3 +12,4 @@ export * from './kubegres-resource';
 export * from './kubegres-postgres';
 export * from './recovery-window-job';
 export * from './restore-point-job';
+export * from './pitr-alert-rules';

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Kubegres } from './kubegres-resource';
 import { ImageLayout, PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { CREDENTIALS_SECRET, Names, REPLICATION_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './private/names';
 import {
   checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey, checkSize, invalid,
@@ -174,7 +175,7 @@ export class KubegresPostgres extends Construct {
   public readonly resource: Kubegres;
 
   constructor(scope: Construct, id: string, props: KubegresPostgresProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'KubegresPostgresProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.replicas = checkPositiveInteger('replicas', props.replicas ?? 3);
     this.image = props.image ?? PostgresImage.debian15();
@@ -205,7 +206,7 @@ export class KubegresPostgres extends Construct {
       'Use the official Debian image (postgres:15-bookworm, the default), or set failoverDisabled: true to run without failover');
     }
     if (this.failoverDisabled) {
-      warn(this, `Kubegres failover is disabled (spec.failover.isDisabled) for '${this.resourceName}': a failed primary is not replaced by a replica. `
+      warn(this, 'kubegres-failover-disabled', `Kubegres failover is disabled (spec.failover.isDisabled) for '${this.resourceName}': a failed primary is not replaced by a replica. `
         + 'Use the Debian image and leave failoverDisabled unset to have failover.');
     }
     // Kubegres adds spec.volume to every instance: a ReadWriteOnce archive attaches to one node, so the other instances

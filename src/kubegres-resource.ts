@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkConstruct } from './private/api';
 
 /**
  * The `Kubegres` custom resource (`kubegres.reactive-tech.io/v1`, Kubegres v1.19), typed for the fields this library
@@ -18,7 +19,7 @@ export class Kubegres extends ApiObject {
   public readonly spec: KubegresSpec;
 
   constructor(scope: Construct, id: string, props: KubegresProps) {
-    super(scope, id, { ...Kubegres.GVK, metadata: props.metadata, spec: specToJson(props.spec) });
+    super(checkConstruct(scope, id, 'KubegresProps', props), id, { ...Kubegres.GVK, metadata: props.metadata, spec: specToJson(props.spec) });
     this.spec = props.spec;
   }
 }

@@ -44,6 +44,14 @@ export interface RestoreOptions {
   readonly deleteOldData?: boolean;
 
   /**
+   * Automatic mode: delete the old data directory before extracting, for a data volume too small for both (its
+   * unarchived WAL is carried over first). A failed restore then leaves no old state: use it when the free-space check
+   * refuses the restore. At restore time the target ConfigMap's `old-data=delete-first` does the same.
+   * @default false
+   */
+  readonly deleteOldDataFirst?: boolean;
+
+  /**
    * Automatic mode, target `latest`: accept a WAL archive with a gap (history truncated at the gap).
    * @default false
    */

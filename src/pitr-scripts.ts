@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkConstruct, checkKind, CONTAINER, required, SCRIPT } from './private/api';
 import { Names } from './private/names';
 import { checkObjectName, checkPath } from './private/validate';
 
@@ -42,6 +43,8 @@ export class PitrPaths {
   public static readonly SCRIPTS = '/opt/pitr/scripts';
   /** Where the recovery ConfigMap is mounted in the restore helper. */
   public static readonly RECOVERY = '/etc/pitr/recovery';
+  /** Where the restore target ConfigMap (`RecoveryTarget.runtime()`) is mounted in the restore helper. */
+  public static readonly RESTORE_TARGET = '/etc/pitr/target';
 
   private constructor() {
   }
@@ -78,6 +81,7 @@ export class PitrScripts extends Construct implements kplus.IStorage {
    * The exact text of one of the shipped scripts.
    */
   public static source(script: PitrScript): string {
+    checkKind('script', script, required(SCRIPT));
     return fs.readFileSync(path.join(__dirname, 'scripts', script), 'utf8');
   }
 
@@ -94,7 +98,7 @@ export class PitrScripts extends Construct implements kplus.IStorage {
   public readonly configMap: kplus.ConfigMap;
 
   constructor(scope: Construct, id: string, props: PitrScriptsProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'PitrScriptsProps', props), id);
     checkObjectName('deploymentName', props.deploymentName);
     this.configMapName = checkObjectName('configMapName', props.configMapName ?? new Names(props.deploymentName).scriptsConfigMap);
     this.mountPath = checkPath('mountPath', props.mountPath ?? PitrPaths.SCRIPTS);
@@ -112,16 +116,19 @@ export class PitrScripts extends Construct implements kplus.IStorage {
 
   /** The command that runs a script: `['/bin/sh', '<mountPath>/<script>']`. */
   public command(script: PitrScript): string[] {
+    checkKind('script', script, required(SCRIPT));
     return ['/bin/sh', this.pathOf(script)];
   }
 
   /** The path of a script inside the containers. */
   public pathOf(script: PitrScript): string {
+    checkKind('script', script, required(SCRIPT));
     return `${this.mountPath}/${script}`;
   }
 
   /** Mounts the scripts read-only into a container (volume name `pitr-scripts`). */
   public mount(container: kplus.Container): void {
+    checkKind('container', container, required(CONTAINER));
     container.mount(this.mountPath, this, { readOnly: true });
   }
 

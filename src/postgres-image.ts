@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
+import { API, checkKind, checkShape, required, STRING } from './private/api';
 import { checkImage, checkPositiveInteger, invalid } from './private/validate';
 
 /**
@@ -62,6 +63,8 @@ export class PostgresImage {
    * @param options layout, uid and pull policy (inferred from the reference by default)
    */
   public static of(reference: string, options: PostgresImageOptions = {}): PostgresImage {
+    checkKind('reference', reference, required(STRING));
+    checkShape('options', options, API.PostgresImageOptions, 'PostgresImageOptions');
     return new PostgresImage(reference, options);
   }
 

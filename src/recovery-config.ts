@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { checkConstruct } from './private/api';
 import { Names } from './private/names';
 import { checkObjectName, checkPath, confQuote, invalid } from './private/validate';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTargetType, RecoveryTimeline } from './recovery-target';
@@ -56,6 +57,12 @@ export interface RecoveryConfigProps {
    * @default - `{deploymentName}-postgres-recovery`
    */
   readonly configMapName?: string;
+
+  /**
+   * With `RecoveryTarget.runtime()`: the ConfigMap the operator creates at restore time with the target.
+   * @default - `{deploymentName}-postgres-restore-target`
+   */
+  readonly targetConfigMapName?: string;
 }
 
 /**
@@ -84,11 +91,13 @@ export class RecoveryConfig extends Construct {
   public readonly signalFile: string;
   /** Name of the ConfigMap. */
   public readonly configMapName: string;
+  /** The ConfigMap that gives the target at restore time (used with `RecoveryTarget.runtime()`). */
+  public readonly targetConfigMapName: string;
   /** The ConfigMap (keys `recovery.conf` and `signal-file`). */
   public readonly configMap: kplus.ConfigMap;
 
   constructor(scope: Construct, id: string, props: RecoveryConfigProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RecoveryConfigProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.target = props.target ?? RecoveryTarget.latest();
     this.action = props.action ?? RecoveryTargetAction.PROMOTE;
@@ -105,6 +114,7 @@ export class RecoveryConfig extends Construct {
     this.inclusive = props.inclusive;
     this.timeline = props.timeline ?? RecoveryTimeline.latest();
     this.configMapName = checkObjectName('configMapName', props.configMapName ?? names.recoveryConfigMap);
+    this.targetConfigMapName = checkObjectName('targetConfigMapName', props.targetConfigMapName ?? names.restoreTargetConfigMap);
     const walDir = checkPath('walArchiveMountPath', props.walArchiveMountPath ?? PitrPaths.WAL_ARCHIVE);
     this.signalFile = RecoveryConfig.SIGNAL_FILE;
 
@@ -112,7 +122,10 @@ export class RecoveryConfig extends Construct {
     this.restoreCommand = `${env}/bin/sh ${props.scripts.pathOf(PitrScript.RESTORE_WAL)} "%f" "%p"`;
 
     const lines = [
-      `# Recovery settings (cdk8s-postgres-pitr): target ${this.target.type}; start with ${this.signalFile} in the data directory`,
+      this.target.type === RecoveryTargetType.RUNTIME
+        ? `# Recovery settings (cdk8s-postgres-pitr): the target comes from ConfigMap ${this.targetConfigMapName} at restore time; `
+          + `start with ${this.signalFile} in the data directory`
+        : `# Recovery settings (cdk8s-postgres-pitr): target ${this.target.type}; start with ${this.signalFile} in the data directory`,
       `restore_command = ${confQuote('restoreCommand', this.restoreCommand)}`,
     ];
     if (this.target.setting && this.target.value !== undefined) {
@@ -142,7 +155,12 @@ export class RecoveryConfig extends Construct {
       RECOVERY_TARGET_TYPE: this.target.type,
       RECOVERY_SIGNAL_FILE: this.signalFile,
       RECOVERY_SETTINGS_FILE: `${PitrPaths.RECOVERY}/recovery.conf`,
+      RECOVERY_TARGET_TIMELINE: this.timeline.value,
     };
+    if (this.target.type === RecoveryTargetType.RUNTIME) {
+      env.RESTORE_TARGET_DIR = PitrPaths.RESTORE_TARGET;
+      env.RESTORE_TARGET_CONFIGMAP = this.targetConfigMapName;
+    }
     if (this.target.type === RecoveryTargetType.TIME && this.target.epochSeconds !== undefined) {
       env.RECOVERY_TARGET_EPOCH = String(this.target.epochSeconds);
     }

@@ -1,4 +1,4 @@
-import { invalid } from './private/validate';
+import { invalid, show } from './private/validate';
 
 /**
  * The kinds of recovery target.
@@ -16,6 +16,11 @@ export enum RecoveryTargetType {
   NAME = 'name',
   /** `recovery_target = 'immediate'`: stop as soon as the base backup is consistent. */
   IMMEDIATE = 'immediate',
+  /**
+   * Given at restore time, not at synth time: the restore helper reads it from the ConfigMap
+   * `{name}-postgres-restore-target`, made with plain `kubectl create configmap`, and checks it with the same rules.
+   */
+  RUNTIME = 'runtime',
 }
 
 /**
@@ -36,12 +41,17 @@ export class RecoveryTarget {
    * in the server's own `timezone`.
    */
   public static time(time: string): RecoveryTarget {
+    if (time as unknown instanceof Date) {
+      invalid('recoveryTarget.time', time, 'must be a string, not a Date', 'Pass date.toISOString(), or write the time like \'2024-12-04T14:35:00Z\'');
+    }
+    mustBeString('recoveryTarget.time', time, '\'2024-12-04T14:35:00Z\'');
     const parsed = parseTime('recoveryTarget.time', time);
     return new RecoveryTarget(RecoveryTargetType.TIME, parsed.normalised, parsed.epochSeconds);
   }
 
   /** Recover up to a transaction id (an unsigned integer, as `txid_current()` prints it). */
   public static xid(xid: string): RecoveryTarget {
+    mustBeString('recoveryTarget.xid', xid, '\'12345\' (quoted: xids exceed the safe integers of JavaScript)');
     if (typeof xid !== 'string' || !/^\d{1,20}$/.test(xid) || BigInt(xid) > BigInt('18446744073709551615') || BigInt(xid) < BigInt(3)) {
       invalid('recoveryTarget.xid', xid, 'must be an unsigned decimal transaction id of at least 3 (the first normal xid)',
         'Use the number SELECT txid_current() printed, such as \'12345\'');
@@ -52,6 +62,7 @@ export class RecoveryTarget {
 
   /** Recover up to a write-ahead log location, `X/X` in hex (as `pg_current_wal_lsn()` prints it). */
   public static lsn(lsn: string): RecoveryTarget {
+    mustBeString('recoveryTarget.lsn', lsn, '\'0/3000060\'');
     if (typeof lsn !== 'string' || !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(lsn)) {
       invalid('recoveryTarget.lsn', lsn, 'must be a WAL location of two hex numbers separated by \'/\'', 'Use the value of SELECT pg_current_wal_lsn(), such as \'0/3000060\'');
     }
@@ -61,6 +72,7 @@ export class RecoveryTarget {
 
   /** Recover to a named restore point created with `pg_create_restore_point(name)` (at most 63 bytes). */
   public static restorePoint(restorePoint: string): RecoveryTarget {
+    mustBeString('recoveryTarget.restorePoint', restorePoint, '\'before_critical_operation\'');
     // PostgreSQL keeps restore point names to 63 bytes (MAXFNAMELEN - 1) and compares them byte for byte, so a longer
     // name could never be found. Control characters (line breaks, NUL, escapes) cannot be written into postgresql.conf.
     if (typeof restorePoint !== 'string' || restorePoint.length === 0 || Buffer.byteLength(restorePoint, 'utf8') > 63
@@ -69,6 +81,18 @@ export class RecoveryTarget {
         'Use the name given to pg_create_restore_point(), such as \'before_critical_operation\'');
     }
     return new RecoveryTarget(RecoveryTargetType.NAME, restorePoint);
+  }
+
+  /**
+   * The target is given at restore time, with `kubectl` only: the restore helper reads it from the ConfigMap
+   * `{name}-postgres-restore-target` and checks it with the same rules as the synth-time targets, and against the
+   * recoverable window, before it changes anything. For example:
+   * `kubectl create configmap tsb-postgres-restore-target --from-literal=time='2024-12-04 14:35:00+00'`; the keys are
+   * `time`, `xid`, `lsn`, `name`, `immediate` or `latest` (one of them), and optionally `inclusive`, `timeline`,
+   * `action`, `backup`, `old-data` and `allow-truncated-history`.
+   */
+  public static runtime(): RecoveryTarget {
+    return new RecoveryTarget(RecoveryTargetType.RUNTIME);
   }
 
   /** Stop as soon as the base backup is consistent (`recovery_target = 'immediate'`). */
@@ -93,6 +117,7 @@ export class RecoveryTarget {
   public get setting(): string | undefined {
     switch (this.type) {
       case RecoveryTargetType.LATEST: return undefined;
+      case RecoveryTargetType.RUNTIME: return undefined;
       case RecoveryTargetType.IMMEDIATE: return 'recovery_target';
       default: return `recovery_target_${this.type}`;
     }
@@ -126,6 +151,9 @@ export class RecoveryTimeline {
 
   /** A given timeline id (a positive integer). */
   public static id(timeline: number): RecoveryTimeline {
+    if (typeof timeline !== 'number') {
+      invalid('timeline', timeline, 'must be a number', 'Write the timeline id without quotes, such as RecoveryTimeline.id(2)');
+    }
     if (!Number.isInteger(timeline) || timeline < 1 || timeline > 0xFFFFFFFF) {
       invalid('timeline', timeline, 'must be \'latest\', \'current\' or a positive integer timeline id',
         'Use RecoveryTimeline.latest(), RecoveryTimeline.current() or the id SELECT timeline_id FROM pg_control_checkpoint() printed');
@@ -152,6 +180,13 @@ export enum RecoveryTargetAction {
   PAUSE = 'pause',
   /** Stop the server; `recovery.signal` stays, so every later start replays and stops again until it is removed. */
   SHUTDOWN = 'shutdown',
+}
+
+/** The type check a compiler would make, for JavaScript callers. */
+function mustBeString(prop: string, value: unknown, example: string): void {
+  if (typeof value !== 'string') {
+    throw new Error(`'${prop}' must be a string, got ${show(value)}. Write it like ${example}`);
+  }
 }
 
 interface ParsedTime {

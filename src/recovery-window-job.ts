@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BaseBackupCronJob } from './base-backup-cron-job';
 import { PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { kubegresPrimaryLabels, Names } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { colocateWithArchive } from './private/scheduling';
@@ -55,7 +56,8 @@ export interface RecoveryWindowJobProps {
   readonly image?: PostgresImage;
 
   /**
-   * Labels of the primary pod, for the pod affinity a `ReadWriteOnce` WAL archive needs.
+   * Labels of the primary pod, for the preferred pod affinity a `ReadWriteOnce` WAL archive needs while the database
+   * runs (preferred, not required: the report must also run while the database is down, as during a restore).
    * @default - `{ app: '{deploymentName}-postgres', replicationRole: 'primary' }`
    */
   readonly primaryPodLabels?: { [key: string]: string };
@@ -84,7 +86,7 @@ export class RecoveryWindowJob extends Construct {
   public readonly job: kplus.Job;
 
   constructor(scope: Construct, id: string, props: RecoveryWindowJobProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RecoveryWindowJobProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.jobName = checkObjectName('jobName', props.jobName ?? names.recoveryWindowJob, 63);
     this.format = props.format ?? ReportFormat.BOTH;
@@ -116,6 +118,7 @@ export class RecoveryWindowJob extends Construct {
     container.mount(props.walArchive.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'WalArchive', props.walArchive.claim,
       { name: 'wal-archive', readOnly: true }), { readOnly: true });
     props.scripts.mount(container);
-    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? kubegresPrimaryLabels(names.kubegres), 'the recovery window report');
+    colocateWithArchive(this, this.job, props.walArchive, props.primaryPodLabels ?? kubegresPrimaryLabels(names.kubegres), 'the recovery window report',
+      false);
   }
 }

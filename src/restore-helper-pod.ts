@@ -2,11 +2,13 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
+import { checkConstruct } from './private/api';
 import { kubegresInstance, kubegresOwned, Names } from './private/names';
 import { addPostgresContainer, podSecurityContext } from './private/pod-security';
 import { scriptEnv } from './private/script-env';
-import { checkObjectName, invalid } from './private/validate';
+import { checkHost, checkObjectName, checkPort, invalid } from './private/validate';
 import { RecoveryConfig } from './recovery-config';
+import { RecoveryTargetType } from './recovery-target';
 
 /**
  * How the restore helper works.
@@ -60,6 +62,26 @@ export interface RestoreHelperPodProps {
    * @default false - the old data directory is kept
    */
   readonly deleteOldData?: boolean;
+
+  /**
+   * Automatic mode: delete the old data directory before extracting the backup, for a data volume too small to hold
+   * both. The WAL only the old directory holds is copied aside first and carried over. If the restore then fails, the
+   * state before it is gone: use it only when the free-space check refuses the restore.
+   * @default false
+   */
+  readonly deleteOldDataFirst?: boolean;
+
+  /**
+   * Automatic mode: the primary's Service. The restore refuses to start while a server answers there.
+   * @default - `{deploymentName}-postgres`, Kubegres' primary Service
+   */
+  readonly primaryHost?: string;
+
+  /**
+   * Automatic mode: the port of `primaryHost`.
+   * @default 5432
+   */
+  readonly primaryPort?: number;
 
   /**
    * Automatic mode, target `latest`: restore even when the WAL archive has a gap, accepting a history that ends at
@@ -154,7 +176,7 @@ export class RestoreHelperPod extends Construct {
   public readonly pod: kplus.Pod;
 
   constructor(scope: Construct, id: string, props: RestoreHelperPodProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'RestoreHelperPodProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.mode = props.mode ?? RestoreMode.MANUAL;
     if (!Object.values(RestoreMode).includes(this.mode)) {
@@ -190,12 +212,22 @@ export class RestoreHelperPod extends Construct {
         + 'Pass a RecoveryConfig (RecoveryTarget.latest() for the end of the archive)');
     }
     for (const [prop, value] of [['backupName', props.backupName], ['deleteOldData', props.deleteOldData],
-      ['allowTruncatedHistory', props.allowTruncatedHistory]] as const) {
+      ['deleteOldDataFirst', props.deleteOldDataFirst], ['allowTruncatedHistory', props.allowTruncatedHistory],
+      ['primaryHost', props.primaryHost], ['primaryPort', props.primaryPort]] as const) {
       if (!automatic && value !== undefined) {
         invalid(prop, value, 'applies only to RestoreMode.AUTOMATIC', 'Set mode: RestoreMode.AUTOMATIC or remove it');
       }
     }
 
+    for (const [prop, value] of [['deleteOldData', props.deleteOldData], ['deleteOldDataFirst', props.deleteOldDataFirst]] as const) {
+      if (value !== undefined && typeof value !== 'boolean') {
+        invalid(prop, value, 'must be true or false');
+      }
+    }
+    if (props.deleteOldData && props.deleteOldDataFirst) {
+      invalid('deleteOldData', props.deleteOldData, 'and deleteOldDataFirst exclude each other', 'Set one: deleteOldDataFirst deletes before extracting, deleteOldData after');
+    }
+    const oldData = props.deleteOldDataFirst ? 'delete-first' : props.deleteOldData ? 'delete' : 'keep';
     this.environment = scriptEnv('restore-data.sh', {
       PGDATA: PitrPaths.PGDATA,
       BACKUP_DIR: PitrPaths.BACKUP,
@@ -204,8 +236,10 @@ export class RestoreHelperPod extends Construct {
       ...(automatic ? {
         ...props.recoveryConfig!.restoreEnvironment,
         RESTORE_BACKUP: props.backupName ?? '',
-        RESTORE_DELETE_OLD_DATA: String(props.deleteOldData ?? false),
+        RESTORE_OLD_DATA: oldData,
         RESTORE_ALLOW_TRUNCATED_HISTORY: String(props.allowTruncatedHistory ?? false),
+        PRIMARY_HOST: checkHost('primaryHost', props.primaryHost ?? names.primaryHost),
+        PRIMARY_PORT: String(checkPort('primaryPort', props.primaryPort ?? 5432)),
       } : {}),
     });
 
@@ -231,6 +265,12 @@ export class RestoreHelperPod extends Construct {
       container.mount(PitrPaths.TLS, kplus.Volume.fromSecret(this, 'Tls', this.tlsSecret, { name: 'tls', defaultMode: 0o600 }), { readOnly: true });
     }
     props.scripts.mount(container);
+    if (automatic && props.recoveryConfig!.target.type === RecoveryTargetType.RUNTIME) {
+      // Optional: without it the restore fails at once, saying which ConfigMap to create, instead of waiting.
+      const target = kplus.ConfigMap.fromConfigMapName(this, 'TargetRef', props.recoveryConfig!.targetConfigMapName);
+      container.mount(PitrPaths.RESTORE_TARGET, kplus.Volume.fromConfigMap(this, 'Target', target, { name: 'restore-target', optional: true }),
+        { readOnly: true });
+    }
     if (props.recoveryConfig) {
       container.mount(PitrPaths.RECOVERY, kplus.Volume.fromConfigMap(this, 'Recovery', props.recoveryConfig.configMap, { name: 'recovery' }),
         { readOnly: true });

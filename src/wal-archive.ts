@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
+import { checkConstruct } from './private/api';
 import { Names } from './private/names';
 import { checkDuration, checkObjectName, checkPath, checkSize, checkWritableAccessMode, confQuote } from './private/validate';
 
@@ -119,7 +120,7 @@ export class WalArchive extends Construct implements kplus.IStorage {
   public readonly scripts: PitrScripts;
 
   constructor(scope: Construct, id: string, props: WalArchiveProps) {
-    super(scope, id);
+    super(checkConstruct(scope, id, 'WalArchiveProps', props), id);
     const names = new Names(checkObjectName('deploymentName', props.deploymentName));
     this.scripts = props.scripts;
     this.storage = checkSize('storage', props.storage);

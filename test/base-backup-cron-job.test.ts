@@ -136,7 +136,7 @@ describe('BaseBackupCronJob', () => {
   });
 
   test('throws when compression is not a BackupCompression', () => {
-    expect(() => make({ compression: 'zstd' as any })).toThrow(/^'compression' must be a BackupCompression, got "zstd"\. Build it with BackupCompression\.zstd/);
+    expect(() => make({ compression: 'zstd' as any })).toThrow(/^'compression' must be a BackupCompression \(BackupCompression\.zstd\(\), \.gzip\(\), \.lz4\(\) or \.none\(\)\), got "zstd"$/);
   });
 
   test('warns when the WAL archive clearly cannot hold the retention\'s WAL, not when it can', () => {

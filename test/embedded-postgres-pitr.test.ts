@@ -94,7 +94,7 @@ describe('defaults when the ManagementPlane gives only the required parameters',
     const ep: any = { ...REFERENCE };
     delete ep[key];
     expect(() => EmbeddedPostgresPitr.fromManagementPlane(chart(), 'pitr', { spec: { dataStore: { embeddedPostgres: ep } } }))
-      .toThrow(new RegExp(`^'${key}' is required and has no default`));
+      .toThrow(new RegExp(`^'spec.dataStore.embeddedPostgres.${key}' is required and has no default`));
   });
 
   test('throws when the WAL archive is ReadWriteOncePod, which the backup job and the restore helper cannot mount', () => {

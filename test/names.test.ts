@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { kubegresOwnedNames } from './kubegres-model';
-import { buildApp } from '../examples/main';
+import { buildApps } from '../examples/main';
 import { EmbeddedPostgresPitr, InstallPreset, RecoveryTarget, RestoreMode } from '../src';
 import { chart, REFERENCE, synth } from './util';
 import { kubegresInstance, kubegresOwned, Names } from '../src/private/names';
@@ -28,7 +28,11 @@ describe('names', () => {
       restorePod: 'postgres-restore',
       recoveryWindowJob: 'tsb-postgres-recovery-window',
       restorePointJob: 'tsb-postgres-restore-point',
+      restoreTargetConfigMap: 'tsb-postgres-restore-target',
       tlsSecret: 'tsb-postgres-certs',
+      pitrAlertRules: 'tsb-postgres-pitr-alerts',
+      pitrAlertGroup: 'tsb-postgres-pitr',
+      restoreDrillCronJob: 'tsb-postgres-restore-drill',
       serviceAccount: 'tsb-kubegres',
       primaryHost: 'tsb-postgres',
     });
@@ -71,13 +75,13 @@ describe('names', () => {
 
   test('no synthesized object takes a name Kubegres creates or manages (the example, every chart, and a TSB restore)', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-names-'));
-    const app = buildApp(outdir);
-    const objects = app.charts.flatMap(c => Testing.synth(c));
+    const apps = buildApps(outdir);
+    const objects = [...apps.always.charts, ...apps.onDemand.charts].flatMap(c => Testing.synth(c));
     const c = chart();
     const pitr = new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, walArchiveStorageAccessMode: 'ReadWriteMany', kubegres: {}, preset: InstallPreset.TSB });
     pitr.addRestore(RecoveryTarget.latest(), { mode: RestoreMode.AUTOMATIC });
     pitr.addRecoveryWindowReport();
-    pitr.addRestorePoint('before');
+    pitr.addRestorePoint();
     objects.push(...synth(c));
     const owned = kubegresOwnedNames('tsb-postgres', 50);
     const clashes = objects.filter(o => o.kind !== 'Kubegres' && owned.some(k => k.kind === o.kind && k.name === o.metadata.name));

@@ -29,7 +29,27 @@ describe('RecoveryConfig', () => {
       RECOVERY_TARGET_TYPE: 'latest',
       RECOVERY_SIGNAL_FILE: 'recovery.signal',
       RECOVERY_SETTINGS_FILE: '/etc/pitr/recovery/recovery.conf',
+      RECOVERY_TARGET_TIMELINE: 'latest',
     });
+  });
+
+  test('a target given at restore time: no target line, the ConfigMap the restore helper reads, and its mount', () => {
+    const c = chart();
+    const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
+    const config = new RecoveryConfig(c, 'recovery', { deploymentName: 'tsb', scripts, target: RecoveryTarget.runtime(), timeline: RecoveryTimeline.current() });
+    expect(config.settings).not.toMatch(/^recovery_target(_time|_xid|_lsn|_name)? /m);
+    expect(config.settings).toContain('the target comes from ConfigMap tsb-postgres-restore-target at restore time');
+    expect(config.targetConfigMapName).toBe('tsb-postgres-restore-target');
+    expect(config.restoreEnvironment).toEqual({
+      RECOVERY_TARGET_TYPE: 'runtime',
+      RECOVERY_SIGNAL_FILE: 'recovery.signal',
+      RECOVERY_SETTINGS_FILE: '/etc/pitr/recovery/recovery.conf',
+      RECOVERY_TARGET_TIMELINE: 'current',
+      RESTORE_TARGET_DIR: '/etc/pitr/target',
+      RESTORE_TARGET_CONFIGMAP: 'tsb-postgres-restore-target',
+    });
+    expect(() => new RecoveryConfig(chart(), 'r', { deploymentName: 'tsb', scripts, target: RecoveryTarget.runtime(), inclusive: true }))
+      .toThrow(/^'inclusive' applies only to time, xid and LSN targets, and the target is runtime/);
   });
 
   test.each([

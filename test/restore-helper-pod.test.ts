@@ -78,8 +78,11 @@ describe('RestoreHelperPod', () => {
       RECOVERY_SIGNAL_FILE: 'recovery.signal',
       RECOVERY_SETTINGS_FILE: '/etc/pitr/recovery/recovery.conf',
       RESTORE_BACKUP: 'tsb-postgres-base-backup-04_12_2024_02_00_00',
-      RESTORE_DELETE_OLD_DATA: 'false',
+      RECOVERY_TARGET_TIMELINE: 'latest',
+      RESTORE_OLD_DATA: 'keep',
       RESTORE_ALLOW_TRUNCATED_HISTORY: 'false',
+      PRIMARY_HOST: 'tsb-postgres',
+      PRIMARY_PORT: '5432',
     });
     expect(spec.containers[0].volumeMounts).toContainEqual({ mountPath: '/etc/pitr/recovery', name: 'recovery', readOnly: true });
   });

@@ -7,12 +7,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EmbeddedPostgresPitr, InstallPreset, RecoveryTarget, RestoreMode } from '../src';
+import { EmbeddedPostgresPitr, InstallPreset, PitrAlert, RecoveryTarget, RestoreMode } from '../src';
 import { chart, REFERENCE } from './util';
 
-function runbook(props: object = {}, options: object = {}): string {
+function runbook(props: object = {}, options: object = {}, target = RecoveryTarget.time('2024-12-04T14:35:00Z')): string {
   const pitr = new EmbeddedPostgresPitr(chart(), 'pitr', { ...REFERENCE, walArchiveStorageAccessMode: 'ReadWriteMany', kubegres: {}, ...props });
-  pitr.addRestore(RecoveryTarget.time('2024-12-04T14:35:00Z'), { mode: RestoreMode.AUTOMATIC });
+  pitr.addRestore(target, { mode: RestoreMode.AUTOMATIC });
   return pitr.runbook(options);
 }
 
@@ -114,8 +114,9 @@ describe('runbook', () => {
   test('step 5 restores into the recorded primary\'s volume, and stops at once when the restore pod fails', () => {
     const state = 'PRIMARY_POD=tsb-postgres-4-0\nDATA_CLAIM=postgres-db-tsb-postgres-4-0\n';
     const script = blocks.get('5')!;
-    const failed = runStep(`cat >pitr-restore.env <<'E'\n${state}E\ncp ${JSON.stringify(path.join(__dirname, '..', 'examples', 'dist', 'restore.k8s.yaml'))} restore.k8s.yaml\n${script}`, [
+    const failed = runStep(`cat >pitr-restore.env <<'E'\n${state}E\ncp ${JSON.stringify(path.join(__dirname, '..', 'examples', 'dist', 'on-demand', 'restore.k8s.yaml'))} restore.k8s.yaml\n${script}`, [
       [/apply -f -/, 'pod/postgres-restore created'],
+      [/delete pod postgres-restore --ignore-not-found/, ''],
       [/get pod postgres-restore -o jsonpath=\{\.spec\.volumes/, 'postgres-db-tsb-postgres-4-0'],
       [/get pod postgres-restore -o jsonpath=\{\.status\.phase/, 'Failed'],
       [/logs postgres-restore/, 'restore-data.sh: ERROR: no backup ends before the target'],
@@ -125,10 +126,34 @@ describe('runbook', () => {
     expect(failed.calls.filter(c => /status\.phase/.test(c))).toHaveLength(1);
     // The manifest sent to the cluster names the primary's volume, not instance 1's.
     const sed = /^sed "([^"]+)" restore.k8s.yaml/m.exec(script)![1].replace(/\$DATA_CLAIM/g, 'postgres-db-tsb-postgres-4-0').replace(/\\\$/g, '$');
-    const yaml = fs.readFileSync(path.join(__dirname, '..', 'examples', 'dist', 'restore.k8s.yaml'), 'utf8');
+    const yaml = fs.readFileSync(path.join(__dirname, '..', 'examples', 'dist', 'on-demand', 'restore.k8s.yaml'), 'utf8');
     const out = spawnSync('sed', [sed], { input: yaml, encoding: 'utf8' }).stdout;
     expect(out.match(/claimName: postgres-db-tsb-postgres-\d+-0/g)).toEqual(['claimName: postgres-db-tsb-postgres-4-0']);
     expect(out.split('\n').filter((l, i) => l !== yaml.split('\n')[i])).toHaveLength(1);
+  });
+
+  test('with a target given at restore time, step 5 makes the target ConfigMap with kubectl from $TARGET, or stops when it is unset', () => {
+    const runtimeMd = runbook({}, {}, RecoveryTarget.runtime());
+    expect(runtimeMd).toContain('Target: given at restore time in the ConfigMap `tsb-postgres-restore-target` (step 5).');
+    const script = steps(runtimeMd).get('5')!;
+    const state = 'PRIMARY_POD=tsb-postgres-4-0\nDATA_CLAIM=postgres-db-tsb-postgres-4-0\n';
+    const unset = runStep(`printf '${state}' >pitr-restore.env\n${script}`, []);
+    expect(unset.status).not.toBe(0);
+    expect(unset.out).toContain('FAILED: set TARGET first');
+    expect(unset.calls).toEqual([]);
+    const given = runStep(`printf '${state}' >pitr-restore.env\nexport TARGET='time=2024-12-04 14:35:00+00' OPTIONS='--from-literal=old-data=delete-first'\n`
+      + `printf 'x' >restore.k8s.yaml\n${script}`, [
+      [/get pod postgres-restore -o jsonpath=\{\.spec\.volumes/, 'postgres-db-tsb-postgres-4-0'],
+      [/get pod postgres-restore -o jsonpath=\{\.status\.phase/, 'Succeeded'],
+      [/configmap|delete pod|apply -f -|logs postgres-restore/, ''],
+    ]);
+    expect(given.out).toBe('');
+    expect(given.status).toBe(0);
+    expect(given.calls.slice(0, 3)).toEqual([
+      '-n tsb delete configmap tsb-postgres-restore-target --ignore-not-found',
+      '-n tsb create configmap tsb-postgres-restore-target --from-literal=time=2024-12-04 14:35:00+00 --from-literal=old-data=delete-first',
+      '-n tsb delete pod postgres-restore --ignore-not-found --wait',
+    ]);
   });
 
   test('step 6 stops at once when the primary crashes instead of sitting out the timeout', () => {
@@ -149,5 +174,16 @@ describe('runbook', () => {
     expect(blocks.get('9')).toContain('kubectl -n tsb delete pvc "$c"');
     expect(md).toContain('kubectl -n tsb create job --from=cronjob/tsb-postgres-base-backup');
     expect(md).not.toContain('backup-tsb-postgres');
+  });
+});
+
+describe('runbook sections of the alerts', () => {
+  test('every alert of addAlertRules() links to a section the runbook has (GitHub anchors: the heading in lower case)', () => {
+    const md = runbook();
+    const anchors = [...md.matchAll(/^#{2,3} (.+)$/gm)].map(m => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+    for (const alert of Object.values(PitrAlert)) {
+      expect(anchors).toContain(alert.toLowerCase());
+    }
+    expect(anchors).not.toContain('pitrnosuchalert');
   });
 });

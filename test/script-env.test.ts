@@ -40,7 +40,7 @@ describe('script environment contracts', () => {
     const pitr = new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, walArchiveStorageAccessMode: 'ReadWriteMany', kubegres: {} });
     pitr.addRestore(RecoveryTarget.latest(), { mode: RestoreMode.AUTOMATIC });
     pitr.addRecoveryWindowReport();
-    pitr.addRestorePoint('before');
+    pitr.addRestorePoint();
     const containers = synth(c).flatMap(o => (o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec ?? (o.kind === 'Pod' ? o.spec : undefined))?.containers ?? []);
     const checked: string[] = [];
     for (const container of containers) {
@@ -51,6 +51,11 @@ describe('script environment contracts', () => {
       const contract = (SCRIPT_ENVIRONMENT as Record<string, readonly string[]>)[script];
       for (const e of container.env ?? []) {
         expect(`${script}: ${e.name} ${contract.includes(e.name)}`).toBe(`${script}: ${e.name} true`);
+        // The one value from the downward API: the restore point's name is its Job's name (a pod label).
+        if (e.valueFrom?.fieldRef) {
+          expect(`${script}: ${e.name} ${e.valueFrom.fieldRef.fieldPath}`).toBe('create-restore-point.sh: RESTORE_POINT_NAME metadata.labels[\'job-name\']');
+          continue;
+        }
         expect(e.value === undefined).toBe(SECRET_VARIABLES.includes(e.name));
       }
       checked.push(script);

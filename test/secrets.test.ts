@@ -105,10 +105,27 @@ describe('a known password passed wherever the API takes a string', () => {
     }
   });
 
-  test('the password text never appears in the output when passed as the restore point name of a manual restore', () => {
-    // A restore point name is not a secret, but nothing the library writes may turn it into a credential.
+  test('a password passed as the restore point name of a manual restore is written only as recovery_target_name', () => {
+    // A restore point name is not a secret, but nothing the library writes may turn it into a credential: the text may
+    // stand only in the recovery settings, as the target's value, and nowhere else (no env, command or other key).
     const c = chart();
-    new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, recoveryTarget: RecoveryTarget.restorePoint('before_upgrade') });
-    expect(JSON.stringify(synth(c))).not.toContain(PASSWORD);
+    new EmbeddedPostgresPitr(c, 'pitr', { ...REFERENCE, recoveryTarget: RecoveryTarget.restorePoint(PASSWORD) });
+    const objects = synth(c);
+    const places: string[] = [];
+    const walk = (value: unknown, at: string): void => {
+      if (typeof value === 'string') {
+        if (value.includes(PASSWORD)) {
+          places.push(at);
+        }
+      } else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) {
+          walk(v, `${at}.${k}`);
+        }
+      }
+    };
+    objects.forEach(o => walk(o, `${o.kind}/${o.metadata.name}`));
+    expect(places).toEqual(['ConfigMap/tsb-postgres-recovery.data.recovery.conf']);
+    const conf = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'tsb-postgres-recovery').data['recovery.conf'];
+    expect(conf.split('\n').filter((l: string) => l.includes(PASSWORD))).toEqual([`recovery_target_name = '${PASSWORD}'`]);
   });
 });

@@ -29,7 +29,7 @@ export function inventory(objects: any[]): string[] {
 /** The environment of a container as a plain map (values, or `secret:<name>/<key>`). */
 export function envOf(container: any): Record<string, string> {
   return Object.fromEntries((container.env ?? []).map((e: any) => [e.name,
-    e.value ?? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`]));
+    e.value ?? (e.valueFrom.fieldRef ? `field:${e.valueFrom.fieldRef.fieldPath}` : `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`)]));
 }
 
 /** The reference design's ManagementPlane parameters (spec.dataStore.embeddedPostgres), every field spelled out. */

@@ -24,11 +24,13 @@ export class Names {
   public readonly scriptsConfigMap: string;
   /** The recovery settings ConfigMap. */
   public readonly recoveryConfigMap: string;
+  /** The ConfigMap that gives the target at restore time (`RecoveryTarget.runtime()`), made with kubectl. */
+  public readonly restoreTargetConfigMap: string;
   /** The restore helper pod (the reference's name, kept so its `kubectl` commands work). */
   public readonly restorePod: string;
   /** The recoverable-window report Job. */
   public readonly recoveryWindowJob: string;
-  /** The restore point Job. */
+  /** The restore point CronJob (suspended: a template for `kubectl create job --from=cronjob/...`). */
   public readonly restorePointJob: string;
   /** The TLS Secret of the server (TSB creates it). */
   public readonly tlsSecret: string;
@@ -36,6 +38,12 @@ export class Names {
   public readonly serviceAccount: string;
   /** The primary's Service, which Kubegres points at the current primary. */
   public readonly primaryHost: string;
+  /** The PrometheusRule of the PITR alerts. */
+  public readonly pitrAlertRules: string;
+  /** The rule group in that PrometheusRule (unique in the Prometheus that loads it). */
+  public readonly pitrAlertGroup: string;
+  /** The scheduled restore drill CronJob. */
+  public readonly restoreDrillCronJob: string;
 
   constructor(public readonly deployment: string) {
     this.kubegres = `${deployment}-postgres`;
@@ -46,12 +54,16 @@ export class Names {
     this.backupNamePrefix = `${this.kubegres}-base-backup`;
     this.scriptsConfigMap = `${this.kubegres}-pitr-scripts`;
     this.recoveryConfigMap = `${this.kubegres}-recovery`;
+    this.restoreTargetConfigMap = `${this.kubegres}-restore-target`;
     this.restorePod = RESTORE_POD;
     this.recoveryWindowJob = `${this.kubegres}-recovery-window`;
     this.restorePointJob = `${this.kubegres}-restore-point`;
     this.tlsSecret = `${this.kubegres}-certs`;
     this.serviceAccount = `${deployment}-kubegres`;
     this.primaryHost = this.kubegres;
+    this.pitrAlertRules = `${this.kubegres}-pitr-alerts`;
+    this.pitrAlertGroup = `${this.kubegres}-pitr`;
+    this.restoreDrillCronJob = `${this.kubegres}-restore-drill`;
   }
 }
 

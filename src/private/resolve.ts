@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { CREDENTIALS_SECRET, kubegresInstance, kubegresOwned, Names, REPLICATION_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './names';
 import {
   checkHost, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey, invalid, parseAccessMode, parseCron,
-  parseSeconds, parseSize, show,
+  parseSeconds, parseSize, show, unknownKey,
 } from './validate';
 import { BackupCompression } from '../backup-compression';
 import { EmbeddedPostgresPitrProps, InstallPreset, KubegresOptions, RestoreOptions } from '../management-plane';
@@ -69,7 +69,7 @@ const KUBEGRES_KEYS: { [K in keyof Required<KubegresOptions>]: (v: any, p: strin
   databaseStorageClassName: (v, p) => checkObjectName(p, str(p, v ?? 'standard')),
   superUserPasswordKey: (v, p) => checkSecretKey(p, str(p, v ?? SUPERUSER_PASSWORD_KEY)),
   replicationPasswordKey: (v, p) => checkSecretKey(p, str(p, v ?? REPLICATION_PASSWORD_KEY)),
-  resources: (v, p) => (v === undefined ? undefined : object(p, v, { cpu: x => x, memory: x => x })),
+  resources: (v, p) => (v === undefined ? undefined : object(p, v, { cpu: (x, q) => optionalObject(q, x), memory: (x, q) => optionalObject(q, x) })),
   failoverDisabled: (v, p) => bool(p, v ?? false),
 };
 
@@ -90,8 +90,14 @@ const RESTORE_KEYS: { [K in keyof Required<RestoreOptions>]: (v: any, p: string)
     return v;
   },
   deleteOldData: (v, p) => (v === undefined ? undefined : bool(p, v)),
+  deleteOldDataFirst: (v, p) => (v === undefined ? undefined : bool(p, v)),
   allowTruncatedHistory: (v, p) => (v === undefined ? undefined : bool(p, v)),
 };
+
+/** Checks `addRestore()`'s options as the `restore` prop is checked, under the given name. */
+export function checkRestoreOptions(prop: string, options: unknown): RestoreOptions {
+  return object<RestoreOptions>(prop, options, RESTORE_KEYS);
+}
 
 /** Every prop of the composite, and of its `kubegres` and `restore` objects (for tests and docs). */
 export const COMPOSITE_PROPS = {
@@ -218,28 +224,6 @@ function object<T>(prop: string, value: any, rules: { [key: string]: (v: any, p:
   return Object.fromEntries(known.map(k => [k, rules[k](value[k] === null ? undefined : value[k], `${prefix}${k}`)])) as T;
 }
 
-/** The message for an unknown key: its name, the closest known one, and the known keys. */
-export function unknownKey(shown: string, key: string, known: readonly string[]): string {
-  const closest = [...known].sort((a, b) => distance(key, a) - distance(key, b))[0];
-  const hint = closest !== undefined && distance(key, closest) <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean '${closest}'?` : '';
-  return `'${shown}' is not a known parameter.${hint} Known: ${known.join(', ')}`;
-}
-
-/** Levenshtein distance, case-insensitive. */
-function distance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[y.length];
-}
-
 function str(prop: string, value: unknown, example?: string): string {
   if (value === undefined || (value === '' && example !== undefined)) {
     invalid(prop, value, 'is required and has no default', `Set it${example ? `, for example ${example}` : ''}`);
@@ -260,6 +244,13 @@ function bool(prop: string, value: unknown): boolean {
 function oneOf<T>(prop: string, value: T, allowed: T[], fix: string): T {
   if (!allowed.includes(value)) {
     invalid(prop, value, `must be one of ${allowed.join(', ')}`, `Use ${fix}`);
+  }
+  return value;
+}
+
+function optionalObject(prop: string, value: unknown): unknown {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    invalid(prop, value, 'must be an object with request and limit', 'Write it like { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(2) }');
   }
   return value;
 }

@@ -6,7 +6,11 @@
 import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 
-/** Shows a value in an error message without letting control characters garble the message. */
+/**
+ * Shows a value in an error message without letting control characters garble the message. A value that is not plain
+ * data says what it is (`a Date (2024-12-04T14:35:00.000Z)`, `a Size`), so a JavaScript caller sees the wrong type
+ * rather than a JSON form that looks like the right one.
+ */
 export function show(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value);
@@ -14,11 +18,48 @@ export function show(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     return String(value); // JSON.stringify would print NaN and Infinity as null
   }
+  if (typeof value === 'bigint') {
+    return `the bigint ${value}n`;
+  }
+  if (typeof value === 'symbol' || typeof value === 'function') {
+    return `a ${typeof value}${typeof value === 'function' && value.name ? ` (${value.name})` : ''}`;
+  }
+  if (value instanceof Date) {
+    return `a Date (${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()})`;
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== null && proto !== Object.prototype) {
+      return `a ${proto.constructor?.name || 'class instance'}`;
+    }
+  }
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }
+}
+
+/** The message for an unknown key: its name, the closest known one, and the known keys. */
+export function unknownKey(shown: string, key: string, known: readonly string[], of?: string): string {
+  const closest = [...known].sort((a, b) => distance(key, a) - distance(key, b))[0];
+  const hint = closest !== undefined && distance(key, closest) <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean '${closest}'?` : '';
+  return `'${shown}' is not a known parameter${of ? ` of ${of}` : ''}.${hint} Known: ${known.join(', ')}`;
+}
+
+/** Levenshtein distance, case-insensitive. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[y.length];
 }
 
 /** Fails with the library's error shape: which prop, which value, the rule, the fix. */
@@ -127,7 +168,13 @@ export function parseSize(prop: string, value: string): Size {
     invalid(prop, value, 'must be a Kubernetes quantity above zero with a binary suffix (Ki, Mi, Gi, Ti, Pi)',
       'Write it like \'10Gi\' or \'500Mi\'');
   }
-  return checkSize(prop, SIZE_UNITS[m[2]](Number(m[1])));
+  const size = SIZE_UNITS[m[2]](Number(m[1]));
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(kib >= KIB_PER_MIB) || !(kib <= Number.MAX_SAFE_INTEGER)) {
+    // The string form's own message: the value came from YAML or a string prop, not from cdk8s' Size.
+    invalid(prop, value, 'must be a size of at least 1Mi and at most 8Ei', 'Write it like \'10Gi\' or \'500Mi\'');
+  }
+  return checkSize(prop, size);
 }
 
 const KIB_PER_MIB = 1024;
@@ -182,11 +229,63 @@ const CRON_NAMES: Record<number, string[]> = {
   4: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
 };
 
-/** Parses and validates a five-field cron expression as Kubernetes accepts it. */
+/**
+ * The macros a Kubernetes CronJob accepts in `schedule` (robfig/cron's descriptors, which the API server parses with
+ * `cron.ParseStandard`), each with its five-field equivalent. They are case-sensitive and stand alone.
+ */
+export const CRON_MACROS: { readonly [macro: string]: string } = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+/** Go's duration units (`time.ParseDuration`), in seconds. */
+const GO_DURATION_UNITS: { [unit: string]: number } = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
+
+/**
+ * The seconds of `@every <duration>` (robfig/cron's fixed-interval descriptor, which the API server accepts too; the
+ * CronJob controller schedules it relative to the last run since Kubernetes 1.24), or undefined for another form.
+ * Go's duration syntax: `6h`, `90m`, `1h30m`. Kubernetes rounds a sub-second interval up to a second; it is refused here.
+ */
+export function everySeconds(expression: string): number | undefined {
+  const m = /^@every (.+)$/.exec(expression);
+  if (!m || !/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/.test(m[1])) {
+    return undefined;
+  }
+  let seconds = 0;
+  for (const [, n, , unit] of m[1].matchAll(/(\d+(\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
+    seconds += Number(n) * GO_DURATION_UNITS[unit];
+  }
+  return Math.floor(seconds);
+}
+
+/**
+ * Parses and validates a cron schedule as Kubernetes accepts it: five fields, one of the macros (`@daily`, ...), or
+ * `@every <duration>`. A macro is kept as written.
+ */
 export function parseCron(prop: string, value: string): Cron {
-  const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  if (trimmed.startsWith('@')) {
+    const every = everySeconds(trimmed);
+    if (!(trimmed in CRON_MACROS) && every === undefined) {
+      invalid(prop, value, `is not a schedule macro Kubernetes accepts (${Object.keys(CRON_MACROS).join(', ')}, or @every with a duration such as '@every 6h')`,
+        'Macros are lower-case; or write five fields like \'0 2 * * *\' (daily at 02:00)');
+    }
+    if (every !== undefined && every < 1) {
+      invalid(prop, value, 'must repeat at most once a second', 'Write a longer interval, such as \'@every 6h\'');
+    }
+    // cdk8s' Cron builds five fields; the macro is kept as the expression the CronJob gets.
+    const cron = Cron.schedule({});
+    Object.defineProperty(cron, 'expressionString', { value: trimmed, enumerable: true });
+    return cron;
+  }
+  const fields = typeof value === 'string' ? trimmed.split(/\s+/) : [];
   if (fields.length !== 5) {
-    invalid(prop, value, 'must have five fields (minute hour day month weekday)', 'Write it like \'0 2 * * *\' (daily at 02:00)');
+    invalid(prop, value, 'must have five fields (minute hour day month weekday) or be a macro such as @daily', 'Write it like \'0 2 * * *\' (daily at 02:00)');
   }
   fields.forEach((field, i) => checkCronField(prop, value, field, i));
   return Cron.schedule({ minute: fields[0], hour: fields[1], day: fields[2], month: fields[3], weekDay: fields[4] });

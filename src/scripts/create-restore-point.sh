@@ -7,7 +7,8 @@
 #                                               must be superuser or have EXECUTE on
 #                                               pg_create_restore_point and pg_switch_wal
 #   PGPASSWORD                                  read by libpq, never printed
-#   RESTORE_POINT_NAME                          the name (required, at most 63 bytes)
+#   RESTORE_POINT_NAME                          the name (required, at most 63 bytes; the library
+#                                               passes the name of the Job the run belongs to)
 #   RESTORE_POINT_ARCHIVE_WAIT_SECONDS          60: wait this long for pg_stat_archiver to show the
 #                                               segment holding the point as archived (0: no wait)
 #
@@ -68,7 +69,7 @@ wait_archived() {
   waited=0
   while :; do
     if is_archived; then
-      log "WAL file $walfile archived; the restore point can be used as a recovery target"
+      log "WAL file $walfile archived; the restore point can be used as a recovery target: name=$RESTORE_POINT_NAME in the restore target ConfigMap"
       return 0
     fi
     [ "$waited" -lt "$RESTORE_POINT_ARCHIVE_WAIT_SECONDS" ] || break

@@ -1,6 +1,6 @@
 #!/bin/sh
 # pitr-catalog.sh: helper shared by base-backup.sh, restore-data.sh and recovery-window.sh. Lists
-# the complete base backups and the gaps of the WAL archive. Prints machine-readable lines on
+# the complete base backups, the gaps and the timelines of the WAL archive. Prints machine-readable lines on
 # stdout; changes nothing.
 #
 # Usage:
@@ -17,12 +17,21 @@
 #         first <name>            (lowest segment present from start_wal on; absent if none)
 #         last <name>             (highest segment present)
 #         gap <first missing> <last missing> <number missing>   (zero or more lines)
+#   pitr-catalog.sh timelines
+#       The timelines of the archive (and of WAL_EXTRA_DIR when set), from their history files:
+#         anc <timeline> <ancestor> <switch_lsn>   one line per line of <timeline>'s history file:
+#                                                  <ancestor> was left at <switch_lsn> on the way
+#                                                  to <timeline> (the last one is its parent)
+#         max <timeline>                           the highest timeline of any history file or
+#                                                  segment name (1 when there is none)
 #
 # Environment:
 #   BACKUP_DIR          /var/lib/backup
 #   BACKUP_NAME_PREFIX  postgres-base-backup
 #   WAL_ARCHIVE_DIR     /var/lib/postgresql/wal-archive
 #   WAL_SEGMENT_SIZE    16777216 (bytes; sets how many segments one "xlogid" holds)
+#   WAL_EXTRA_DIR       (empty) a folder of WAL files that also count for "timelines", such as
+#                       the pg_wal of the data directory a restore replaces
 # Exit codes: 0 success (gaps are reported, not failures); 1 bad usage or unreadable folder.
 # Needs pitr-lib.sh and pitr-store.sh in the same folder.
 set -eu
@@ -112,14 +121,35 @@ wal_gaps() {
     }'
 }
 
+# list_timelines: the "timelines" command.
+list_timelines() {
+  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
+  extra=${WAL_EXTRA_DIR:-}
+  [ -z "$extra" ] || [ -d "$extra" ] || extra=''
+  names=$({ archive_names; if [ -n "$extra" ]; then ls -A -- "$extra"; fi; } | sort -u)
+  for n in $(printf '%s\n' "$names" | grep -E '^[0-9A-F]{8}\.history$' || true); do
+    { archived_cat "$n" 2>/dev/null || cat -- "$extra/$n"; } | awk -v t="${n%.history}" "$pitr_awk_lsn"'
+      /^[ \t]*(#|$)/ { next }
+      $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9A-Fa-f]+\/[0-9A-Fa-f]+$/ { print "anc", hex(t), $1, toupper($2) }'
+  done
+  printf '%s\n' "$names" | awk "$pitr_awk_lsn"'
+    BEGIN { max = 1 }
+    (length($0) == 16 && substr($0, 9) == ".history") || length($0) == 24 {
+      if (substr($0, 1, length($0) == 24 ? 24 : 8) ~ /[^0-9A-F]/) next
+      t = hex(substr($0, 1, 8)); if (t > max) max = t
+    }
+    END { print "max", max }'
+}
+
 main() {
-  [ "$#" -ge 1 ] || fail "usage: $me backups | gaps <start_wal> [<extra names file>]"
+  [ "$#" -ge 1 ] || fail "usage: $me backups | gaps <start_wal> [<extra names file>] | timelines"
   case "$1" in
     backups) list_backups ;;
     gaps)
       [ "$#" -ge 2 ] || fail "usage: $me gaps <start_wal> [<extra names file>]"
       wal_gaps "$2" "${3:-}"
       ;;
+    timelines) list_timelines ;;
     *) fail "unknown command '$1'" ;;
   esac
 }

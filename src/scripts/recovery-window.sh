@@ -88,6 +88,14 @@ find_gaps() {
   check_wal "$oldest_wal" "$segsize" "$(backup_wal_list "$BACKUP_DIR/$oldest" 2>/dev/null | cut -d ' ' -f 2 || true)"
 }
 
+# find_timelines: sets timelines ("<timeline> <parent> <switch_lsn>" a line, from the history files)
+# and tl_max (the highest timeline).
+find_timelines() {
+  tl_out=$(catalog timelines) || fail "could not read the timeline history files in $WAL_ARCHIVE_DIR"
+  timelines=$(printf '%s\n' "$tl_out" | awk '$1 == "anc" { p[$2] = $3 " " $4 } END { for (t in p) print t, p[t] }' | sort -n)
+  tl_max=$(printf '%s\n' "$tl_out" | sed -n 's/^max //p')
+}
+
 # print_text: the report for people.
 print_text() {
   log "$(printf '%s' "$backups" | grep -c . || true) complete backup(s) named $BACKUP_NAME_PREFIX-* in $BACKUP_DIR"
@@ -104,6 +112,12 @@ print_text() {
     log "latest recoverable time: $latest ($latest_source)"
   else
     log "latest recoverable time: unknown (no archived WAL segment)"
+  fi
+  log "newest timeline: $tl_max"
+  if [ -n "$timelines" ]; then
+    printf '%s\n' "$timelines" | while read -r t p l; do
+      log "  timeline $t branched from timeline $p at LSN $l; a restore to timeline $t can start only from backups on its history"
+    done
   fi
   [ -n "$backups" ] || return 0
   log "WAL from $oldest_wal: ${wal_count:-0} segment(s), newest ${wal_last:-none}"
@@ -140,6 +154,15 @@ gaps_json() {
   done
 }
 
+# timelines_json: one JSON object {"timeline", "parent", "switch_lsn"} a line per branched timeline.
+timelines_json() {
+  printf '%s\n' "$timelines" | while read -r t p l; do
+    [ -n "$t" ] || continue
+    json_object timeline "$(json_uint "$t")" parent "$(json_uint "$p")" switch_lsn "$(json_string "$l")"
+    printf '\n'
+  done
+}
+
 # print_json: the report as one pretty-printed JSON object; its first line is exactly "{".
 print_json() {
   json_object_pretty \
@@ -155,7 +178,9 @@ print_json() {
     newest_segment "$(json_string_or_null "$newest")" \
     wal_checked_from "$(json_string_or_null "$oldest_wal")" \
     wal_segments_checked "$(json_uint "${wal_count:-0}")" \
-    wal_gaps "$(gaps_json | json_array '  ')"
+    wal_gaps "$(gaps_json | json_array '  ')" \
+    newest_timeline "$(json_uint "$tl_max")" \
+    timelines "$(timelines_json | json_array '  ')"
   printf '\n'
 }
 
@@ -164,6 +189,7 @@ main() {
   backups=$(catalog backups) || fail "could not list the backups in $BACKUP_DIR"
   find_latest
   find_gaps
+  find_timelines
   if [ "$REPORT_FORMAT" != json ]; then print_text; fi
   if [ "$REPORT_FORMAT" != text ]; then print_json; fi
 }

@@ -57,8 +57,8 @@ recovery_lines() {
 }
 
 # configure STAGING COMMENT: strips restore_command and recovery_target* from STAGING's
-# postgresql.auto.conf, appends "# COMMENT" and RECOVERY_SETTINGS_FILE to it and creates
-# RECOVERY_SIGNAL_FILE.
+# postgresql.auto.conf, appends "# COMMENT", RECOVERY_SETTINGS_FILE and runtime_lines (the target
+# given at restore time, if any) to it and creates RECOVERY_SIGNAL_FILE.
 configure() {
   auto="$1/postgresql.auto.conf"
   if [ -f "$auto" ] && [ -n "$(recovery_lines keep "$auto")" ]; then
@@ -72,12 +72,12 @@ configure() {
   {
     printf '\n# %s\n' "$2"
     cat -- "$RECOVERY_SETTINGS_FILE"
-    printf '\n'
+    printf '\n%s' "${runtime_lines:-}"
   } >>"$auto" || fail "could not append the recovery settings to $auto"
   chmod 0600 "$auto" || fail "chmod of $auto failed"
   : >"$1/$RECOVERY_SIGNAL_FILE" || fail "could not create $RECOVERY_SIGNAL_FILE"
   log "recovery settings written to postgresql.auto.conf:"
-  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -- "$RECOVERY_SETTINGS_FILE" | log_lines '  '
+  { grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -- "$RECOVERY_SETTINGS_FILE"; printf '%s' "${runtime_lines:-}"; } | log_lines '  '
   log "created $RECOVERY_SIGNAL_FILE"
   sync
 }

@@ -12,22 +12,30 @@
 #   RECOVERY_SETTINGS_FILE           /etc/pitr/recovery/recovery.conf (settings appended to
 #                                    postgresql.auto.conf: restore_command, the target, ...)
 #   RECOVERY_SIGNAL_FILE             recovery.signal (or standby.signal, only to build a standby)
-#   RECOVERY_TARGET_TYPE             latest (time | xid | lsn | name | immediate | latest)
+#   RECOVERY_TARGET_TYPE             latest (time | xid | lsn | name | immediate | latest |
+#                                    runtime: read from RESTORE_TARGET_DIR, restore-data-target.sh)
 #   RECOVERY_TARGET_EPOCH            time targets: the target as Unix seconds
 #   RECOVERY_TARGET_LSN              lsn targets: the target LSN, X/X hex
-#   RESTORE_DELETE_OLD_DATA          false (true deletes the old data directory at the end)
+#   RECOVERY_TARGET_TIMELINE         latest (latest | current | a timeline id), as in the settings
+#   RESTORE_TARGET_DIR               /etc/pitr/target (runtime: the mounted target ConfigMap)
+#   RESTORE_TARGET_CONFIGMAP         postgres-restore-target (its name, for messages)
+#   RESTORE_OLD_DATA                 keep (keep | delete: after the restore is in place |
+#                                    delete-first: before extracting, for a volume too small for both)
 #   RESTORE_ALLOW_TRUNCATED_HISTORY  false (true restores "latest" despite a gap in the archive)
 #   RESTORE_TIMESTAMP                UTC YYYYMMDDTHHMMSSZ used in the aside name (default: now)
+#   PRIMARY_HOST, PRIMARY_PORT       (empty), 5432: the primary Service; a server answering there
+#                                    stops the restore
 #
-# Steps: choose the backup (RESTORE_BACKUP; time: newest complete backup with end_epoch <=
-# target; lsn: newest with end_lsn <= target; otherwise the newest); check that the archived WAL
-# from the backup's start_wal onward has no gap (a gap fails "latest" unless allowed, and is a
-# warning for other targets); extract base.tar.gz and pg_wal.tar.gz into a staging folder next to
-# PGDATA; remove signal files, strip restore_command and recovery_target* lines from its
-# postgresql.auto.conf, append RECOVERY_SETTINGS_FILE, create RECOVERY_SIGNAL_FILE; move PGDATA
-# aside to <PGDATA>.before-restore-<timestamp>; rename the staging folder to PGDATA.
+# Steps, and nothing is changed before step 7: 1 read the target (runtime: the ConfigMap, checked
+# like synth time); 2 refuse while a server runs; 3 list the WAL of the old pg_wal the archive
+# lacks (restore-data-safety.sh); 4 choose the backup on the target timeline's history
+# (restore-data-choose.sh); 5 check the archive for gaps and a time target against the window;
+# 6 check the free space; 7 copy the old WAL tail aside, delete the old data first if asked,
+# extract the backup into a staging folder, add the tail to its pg_wal, write the recovery
+# settings and the signal file; 8 move PGDATA aside to <PGDATA>.before-restore-<timestamp> and
+# rename the staging folder to PGDATA.
 # Exit codes: 0 restored; 1 any failure (staging removed, the old PGDATA left in place).
-# Needs pitr-lib.sh, pitr-store.sh, restore-data-stage.sh and pitr-catalog.sh in the same folder.
+# Needs pitr-lib.sh, pitr-store.sh, pitr-catalog.sh and the restore-data-*.sh helpers beside it.
 set -eu
 
 me='restore-data.sh'
@@ -42,9 +50,14 @@ RECOVERY_SIGNAL_FILE="${RECOVERY_SIGNAL_FILE:-recovery.signal}"
 RECOVERY_TARGET_TYPE="${RECOVERY_TARGET_TYPE:-latest}"
 RECOVERY_TARGET_EPOCH="${RECOVERY_TARGET_EPOCH:-}"
 RECOVERY_TARGET_LSN="${RECOVERY_TARGET_LSN:-}"
-RESTORE_DELETE_OLD_DATA="${RESTORE_DELETE_OLD_DATA:-false}"
+RECOVERY_TARGET_TIMELINE="${RECOVERY_TARGET_TIMELINE:-latest}"
+RESTORE_TARGET_DIR="${RESTORE_TARGET_DIR:-/etc/pitr/target}"
+RESTORE_TARGET_CONFIGMAP="${RESTORE_TARGET_CONFIGMAP:-postgres-restore-target}"
+RESTORE_OLD_DATA="${RESTORE_OLD_DATA:-keep}"
 RESTORE_ALLOW_TRUNCATED_HISTORY="${RESTORE_ALLOW_TRUNCATED_HISTORY:-false}"
 RESTORE_TIMESTAMP="${RESTORE_TIMESTAMP:-}"
+PRIMARY_HOST="${PRIMARY_HOST:-}"
+PRIMARY_PORT="${PRIMARY_PORT:-5432}"
 export BACKUP_DIR BACKUP_NAME_PREFIX WAL_ARCHIVE_DIR
 script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
@@ -53,12 +66,19 @@ script_dir=$(dirname "$0")
 need_helper pitr-store.sh
 # shellcheck source=pitr-store.sh
 . "$script_dir/pitr-store.sh"
-need_helper restore-data-stage.sh
+for helper in restore-data-stage.sh restore-data-target.sh restore-data-choose.sh restore-data-safety.sh; do need_helper "$helper"; done
 # shellcheck source=restore-data-stage.sh
 . "$script_dir/restore-data-stage.sh"
+# shellcheck source=restore-data-target.sh
+. "$script_dir/restore-data-target.sh"
+# shellcheck source=restore-data-choose.sh
+. "$script_dir/restore-data-choose.sh"
+# shellcheck source=restore-data-safety.sh
+. "$script_dir/restore-data-safety.sh"
 
 # check_settings: checks the environment; sets parent and base (PGDATA's folder and name),
-# target_key (the recovery_target* setting the target type needs; empty for latest) and stamp.
+# target_key (the recovery_target* setting the settings file must hold; empty for latest and
+# runtime) and stamp.
 check_settings() {
   while [ "${PGDATA%/}" != "$PGDATA" ]; do PGDATA=${PGDATA%/}; done
   [ -n "$PGDATA" ] || fail "PGDATA must not be /"
@@ -73,15 +93,17 @@ check_settings() {
     lsn) is_lsn "$RECOVERY_TARGET_LSN" || fail "RECOVERY_TARGET_LSN must look like 0/3000060, got '$RECOVERY_TARGET_LSN'" ;;
     xid | name) ;;
     immediate) target_key=recovery_target ;;
-    latest) target_key='' ;;
-    *) fail "RECOVERY_TARGET_TYPE must be one of time, xid, lsn, name, immediate, latest; got '$RECOVERY_TARGET_TYPE'" ;;
+    latest | runtime) target_key='' ;;
+    *) fail "RECOVERY_TARGET_TYPE must be one of time, xid, lsn, name, immediate, latest, runtime; got '$RECOVERY_TARGET_TYPE'" ;;
   esac
   case "$RECOVERY_SIGNAL_FILE" in
     recovery.signal) ;;
     standby.signal) warn "standby.signal: the server starts as a standby; without a target it never ends recovery, and it pauses at a target by default. Use recovery.signal for point-in-time recovery." ;;
     *) fail "RECOVERY_SIGNAL_FILE must be recovery.signal or standby.signal, got '$RECOVERY_SIGNAL_FILE'" ;;
   esac
-  check_bool RESTORE_DELETE_OLD_DATA "$RESTORE_DELETE_OLD_DATA"
+  case "$RESTORE_OLD_DATA" in keep | delete | delete-first) ;; *) fail "RESTORE_OLD_DATA must be keep, delete or delete-first, got '$RESTORE_OLD_DATA'" ;; esac
+  case "$RECOVERY_TARGET_TIMELINE" in latest | current) ;; *) is_uint "$RECOVERY_TARGET_TIMELINE" || fail "RECOVERY_TARGET_TIMELINE must be latest, current or a timeline id, got '$RECOVERY_TARGET_TIMELINE'" ;; esac
+  is_uint "$PRIMARY_PORT" || fail "PRIMARY_PORT must be a port number, got '$PRIMARY_PORT'"
   check_bool RESTORE_ALLOW_TRUNCATED_HISTORY "$RESTORE_ALLOW_TRUNCATED_HISTORY"
   stamp=${RESTORE_TIMESTAMP:-$(date -u +%Y%m%dT%H%M%SZ)}
   case "$stamp" in
@@ -91,61 +113,8 @@ check_settings() {
   case "$RESTORE_BACKUP" in */* | .*) fail "RESTORE_BACKUP must be a folder name in $BACKUP_DIR, got '$RESTORE_BACKUP'" ;; esac
 }
 
-# choose_backup: picks the backup (RESTORE_BACKUP, or the newest one that ends before a time or
-# LSN target, or the newest one) and sets the b_* variables (parse_backup) and bdir.
-choose_backup() {
-  backups=$(catalog backups) || fail "could not list the backups in $BACKUP_DIR"
-  [ -n "$backups" ] || fail "no complete backup named $BACKUP_NAME_PREFIX-* in $BACKUP_DIR"
-  if [ -n "$RESTORE_BACKUP" ]; then
-    line=$(printf '%s\n' "$backups" | awk -v n="$RESTORE_BACKUP" '$2 == n')
-    [ -n "$line" ] || fail "RESTORE_BACKUP '$RESTORE_BACKUP' is not a complete backup in $BACKUP_DIR (complete backups: $(printf '%s\n' "$backups" | cut -d ' ' -f 2 | tr '\n' ' '))"
-    why="requested with RESTORE_BACKUP"
-  elif [ "$RECOVERY_TARGET_TYPE" = time ]; then
-    line=$(printf '%s\n' "$backups" | awk -v t="$RECOVERY_TARGET_EPOCH" '$1 <= t + 0' | tail -n 1)
-    [ -n "$line" ] || fail "no backup ends before the target time $(iso "$RECOVERY_TARGET_EPOCH"); the earliest backup ends at $(printf '%s\n' "$backups" | head -n 1 | cut -d ' ' -f 5). PostgreSQL would silently promote the state at the end of a later backup, so nothing was changed."
-    why="newest complete backup that ended at or before the target time $(iso "$RECOVERY_TARGET_EPOCH")"
-  elif [ "$RECOVERY_TARGET_TYPE" = lsn ]; then
-    line=$(printf '%s\n' "$backups" | awk -v t="$RECOVERY_TARGET_LSN" "$pitr_awk_lsn"'lsn_cmp($7, t) <= 0' | tail -n 1)
-    [ -n "$line" ] || fail "no backup ends before the target LSN $RECOVERY_TARGET_LSN; the earliest backup ends at LSN $(printf '%s\n' "$backups" | head -n 1 | cut -d ' ' -f 7). Nothing was changed."
-    why="newest complete backup whose end LSN is at or before the target LSN $RECOVERY_TARGET_LSN"
-  else
-    line=$(printf '%s\n' "$backups" | tail -n 1)
-    why="newest complete backup (target: $RECOVERY_TARGET_TYPE)"
-  fi
-  parse_backup "$line"
-  # A requested backup must still end before a time or LSN target (PostgreSQL would not fail).
-  if [ "$RECOVERY_TARGET_TYPE" = time ] && [ "$b_end_epoch" -gt "$RECOVERY_TARGET_EPOCH" ]; then
-    fail "backup $b_name ends at $b_end_time, after the target time $(iso "$RECOVERY_TARGET_EPOCH"); PostgreSQL would promote the backup-end state instead. Choose an earlier backup."
-  fi
-  if [ "$RECOVERY_TARGET_TYPE" = lsn ] && ! lsn_le "$b_end_lsn" "$RECOVERY_TARGET_LSN"; then
-    fail "backup $b_name ends at LSN $b_end_lsn, after the target LSN $RECOVERY_TARGET_LSN. Choose an earlier backup."
-  fi
-  bdir="$BACKUP_DIR/$b_name"
-  backup_check_files "$bdir"
-  log "backup: $b_name ($why); started $b_start_time, ended $b_end_time, LSN $b_start_lsn - $b_end_lsn, timeline $b_timeline, start WAL $b_start_wal"
-}
-
-# check_archive: the WAL from the backup's start_wal on (archive plus the backup's pg_wal) must
-# have no gap: a gap fails "latest" unless RESTORE_ALLOW_TRUNCATED_HISTORY=true, and is a
-# warning for the other targets.
-check_archive() {
-  walv=$(backup_wal_list "$bdir") || fail "cannot list the WAL files of backup $bdir"
-  segsize=$(printf '%s\n' "$walv" | awk -v n="$b_start_wal" '$2 == n { print $1; exit }')
-  is_uint "$segsize" || segsize=16777216
-  check_wal "$b_start_wal" "$segsize" "$(printf '%s\n' "$walv" | cut -d ' ' -f 2)"
-  log "WAL from $b_start_wal: $wal_count segments up to ${wal_last:-none} (archive plus the backup's pg_wal)"
-  [ -n "$wal_gap_lines" ] || return 0
-  list=$(printf '%s\n' "$wal_gap_lines" | awk '{ printf "%s%s", sep, ($3 == 1 ? $1 : $1 "-" $2 " (" $3 " segments)"); sep = ", " }')
-  if [ "$RECOVERY_TARGET_TYPE" != latest ]; then
-    warn "the WAL archive has gaps after $b_start_wal: missing $list. If the target lies beyond the first gap PostgreSQL will fail with 'recovery ended before configured recovery target was reached'."
-  elif [ "$RESTORE_ALLOW_TRUNCATED_HISTORY" != true ]; then
-    fail "the WAL archive has gaps after $b_start_wal: missing $list. Recovery to 'latest' would stop silently at the first gap and promote a shortened history. Nothing was changed. Set RESTORE_ALLOW_TRUNCATED_HISTORY=true to accept that."
-  else
-    warn "the WAL archive has gaps after $b_start_wal: missing $list; recovery will end at the first gap (RESTORE_ALLOW_TRUNCATED_HISTORY=true)"
-  fi
-}
-
-# cleanup: the EXIT trap. Before the switch, puts a moved PGDATA back and removes the staging folder.
+# cleanup: the EXIT trap. Before the switch, puts a moved PGDATA back and removes the staging
+# folder, and the copy of the old WAL tail unless the old data directory is gone (deleted first).
 cleanup() {
   [ "$switched" != true ] || return 0
   if [ "$moved" = true ] && [ ! -e "$PGDATA" ]; then
@@ -154,6 +123,11 @@ cleanup() {
   if [ -e "$staging" ]; then
     log_stderr "removing staging folder $staging"
     rm -rf -- "$staging" || true
+  fi
+  if [ "$deleted" = true ] && [ -d "$tailkeep" ]; then
+    log_stderr "the old data directory was deleted first: its unarchived WAL stays in $tailkeep; run the restore again"
+  elif [ -e "$tailkeep" ]; then
+    rm -rf -- "$tailkeep" || true
   fi
 }
 
@@ -170,29 +144,55 @@ switch() {
   switched=true
   sync
   log "restored $b_name into $PGDATA"
-  if [ "$moved" = true ] && [ "$RESTORE_DELETE_OLD_DATA" = true ]; then
+  if [ "$moved" = true ] && [ "$RESTORE_OLD_DATA" = delete ]; then
     rm -rf -- "$aside" || fail "the restore is in place, but deleting the old data '$aside' failed"
-    log "deleted the old data directory $aside (RESTORE_DELETE_OLD_DATA=true)"
+    log "deleted the old data directory $aside (RESTORE_OLD_DATA=delete)"
   fi
+}
+
+# build: writes the new data directory into the staging folder: the old WAL tail copied aside,
+# the old data deleted when asked (delete-first), the backup extracted, the tail added to its
+# pg_wal, the recovery settings and the signal file written.
+build() {
+  if [ -n "$tail_names" ] || [ -d "$tailkeep" ]; then copy_tail "$tailkeep"; fi
+  if [ "$RESTORE_OLD_DATA" = delete-first ] && [ -e "$PGDATA" ]; then
+    deleted=true
+    rm -rf -- "$PGDATA" || fail "deleting the old data directory $PGDATA failed"
+    log "deleted the old data directory $PGDATA before extracting (RESTORE_OLD_DATA=delete-first)"
+  fi
+  stage "$staging" "$bdir"
+  if [ -d "$tailkeep" ]; then
+    for f in "$tailkeep"/*; do
+      [ -f "$f" ] || continue
+      mv -f -- "$f" "$staging/pg_wal/" || fail "could not move $f into $staging/pg_wal"
+      log "carried over from the old pg_wal: ${f##*/}"
+    done
+    rmdir -- "$tailkeep" || true
+  fi
+  configure "$staging" "Added by $me at $stamp: recovery from backup $b_name (target: $RECOVERY_TARGET_TYPE)"
 }
 
 main() {
   check_settings
+  read_runtime_target
   check_recovery_settings "$target_key"
-  if [ -f "$PGDATA/postmaster.pid" ]; then
-    warn "$PGDATA/postmaster.pid exists: make sure the database is stopped (a crashed server leaves this file behind)"
-  fi
+  check_stopped
+  scan_tail
+  find_timelines
   choose_backup
   check_archive
+  check_window
+  check_space "$bdir"
   staging="$parent/$base.restore-staging"
   aside="$parent/$base.before-restore-$stamp"
+  tailkeep="$parent/$base.restore-wal-tail"
   [ ! -e "$aside" ] || fail "'$aside' already exists"
   moved=false
   switched=false
+  deleted=false
   trap cleanup EXIT
   trap 'log_stderr interrupted; exit 1' HUP INT TERM
-  stage "$staging" "$bdir"
-  configure "$staging" "Added by $me at $stamp: recovery from backup $b_name (target: $RECOVERY_TARGET_TYPE)"
+  build
   switch
   log "done: start the server; it replays WAL from the archive and ends recovery as configured"
 }

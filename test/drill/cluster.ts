@@ -43,16 +43,21 @@ export class DrillCluster {
     primary.sql('CREATE DATABASE tsb');
     primary.sql(`CREATE ROLE replication WITH REPLICATION PASSWORD '${replicationPassword}' LOGIN`);
     primary.sql('CREATE TABLE markers (tag text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())');
-    return new DrillCluster(root, paths, synth, primary);
+    return new DrillCluster(root, paths, synth, primary, await freePort());
   }
 
   private restores = 0;
 
+  /**
+   * @param closedPort a port where no server listens: the restore helper's primary Service in drill restores (the
+   *   helper refuses to run while a server answers there)
+   */
   private constructor(
     public readonly root: string,
     public readonly paths: PathMap,
     public readonly synth: Synthesized,
-    public readonly primary: PgServer) {
+    public readonly primary: PgServer,
+    public readonly closedPort: number) {
   }
 
   /** The backup CronJob's environment from the manifest, paths mapped, host and port pointed at the drill's primary. */
@@ -70,6 +75,15 @@ export class DrillCluster {
     const env = this.synth.envOf('Job', name, this.paths);
     const server: Record<string, string> = 'PGHOST' in env ? { PGHOST: '127.0.0.1', PGPORT: String(this.primary.port) } : {};
     return run(...this.synth.commandOf('Job', name, this.paths), { ...env, ...server, ...extra });
+  }
+
+  /**
+   * Runs a Job made from a (suspended) CronJob as `kubectl create job --from=cronjob/<cronJob> <jobName>` makes it: the
+   * CronJob's pod spec, its pods labelled `job-name: <jobName>`; host pointed at the primary.
+   */
+  public runFromCronJob(cronJob: string, jobName: string, extra: Record<string, string> = {}): RunResult {
+    const env = this.synth.envOf('CronJob', cronJob, this.paths, {}, { 'job-name': jobName });
+    return run(...this.synth.commandOf('CronJob', cronJob, this.paths), { ...env, PGHOST: '127.0.0.1', PGPORT: String(this.primary.port), ...extra });
   }
 
   /** Complete backups in the backup folder (folders named like the reference's), sorted. */
@@ -114,20 +128,48 @@ export class DrillCluster {
    * that the drill can see it kept aside.
    */
   public restore(target: RecoveryTarget, options: RestoreOptions = {}, extraEnv: Record<string, string> = {}): Restore {
-    const synth = Synthesized.example(target, options);
-    const settings = mapPaths(synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'], this.paths);
     const dir = mkdirPg(path.join(this.root, `restore-${++this.restores}`));
     const pgdata = mkdirPg(path.join(dir, 'pgdata'));
     writePg(path.join(pgdata, 'OLD_DATA_MARKER'), 'the data directory before the restore\n');
-    mkdirPg(path.join(dir, 'recovery'), 0o755);
-    writePg(path.join(dir, 'recovery', 'recovery.conf'), settings, 0o644);
+    return this.restoreInto(pgdata, target, options, extraEnv);
+  }
+
+  /**
+   * Restores into an existing data directory (the primary's own, as the runbook does) with the synthesized restore
+   * helper's environment and recovery ConfigMap; its primary Service is a port where nothing listens unless
+   * `extraEnv` says otherwise.
+   */
+  public restoreInto(pgdata: string, target: RecoveryTarget, options: RestoreOptions = {}, extraEnv: Record<string, string> = {}): Restore {
+    const synth = Synthesized.example(target, options);
+    const settings = mapPaths(synth.get('ConfigMap', 'tsb-postgres-recovery').data['recovery.conf'], this.paths);
+    const dir = mkdirPg(path.join(this.root, `settings-${++this.restores}`), 0o755);
+    writePg(path.join(dir, 'recovery.conf'), settings, 0o644);
     const env = synth.envOf('Pod', 'postgres-restore', this.paths, {
       PGDATA: pgdata,
-      RECOVERY_SETTINGS_FILE: path.join(dir, 'recovery', 'recovery.conf'),
+      RECOVERY_SETTINGS_FILE: path.join(dir, 'recovery.conf'),
+      PRIMARY_HOST: '127.0.0.1',
+      PRIMARY_PORT: String(this.closedPort),
       ...extraEnv,
     });
     const result = run(...synth.commandOf('Pod', 'postgres-restore', this.paths), env);
-    return { result, pgdata, dir, settings };
+    return { result, pgdata, dir: path.dirname(pgdata), settings };
+  }
+
+  /**
+   * A folder laid out as the kubelet mounts a ConfigMap: the keys as symlinks into `..data`, a symlink to a hidden
+   * timestamped folder holding the files.
+   */
+  public configMapVolume(name: string, data: Record<string, string>): string {
+    const dir = mkdirPg(path.join(this.root, `configmap-${name}-${++this.restores}`), 0o755);
+    const stamped = mkdirPg(path.join(dir, '..2026_11_22_00_00_00.000000001'), 0o755);
+    for (const [k, v] of Object.entries(data)) {
+      writePg(path.join(stamped, k), v, 0o644);
+    }
+    fs.symlinkSync(path.basename(stamped), path.join(dir, '..data'));
+    for (const k of Object.keys(data)) {
+      fs.symlinkSync(path.join('..data', k), path.join(dir, k));
+    }
+    return dir;
   }
 
   /**

@@ -78,7 +78,7 @@ describe('failure drills', () => {
     expect(r.result.status).not.toBe(0);
     expect(r.result.stdout + r.result.stderr).toMatch(new RegExp(segmentOfC));
     expect(r.result.stdout + r.result.stderr).toMatch(/RESTORE_ALLOW_TRUNCATED_HISTORY|allowTruncatedHistory/);
-    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata', 'recovery']);
+    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata']);
     expect(fs.readdirSync(r.pgdata)).toEqual(['OLD_DATA_MARKER']);
   });
 

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import * as yaml from 'yaml';
-import { buildApp } from '../../examples/main';
+import { buildApps } from '../../examples/main';
 import { RecoveryTarget, RestoreOptions } from '../../src';
 
 /** Where the PostgreSQL 15 server binaries are (Debian's postgresql-15). */
@@ -169,19 +169,24 @@ export interface PathMap {
 
 /** The synthesized example: every object of every chart, parsed from the YAML the app wrote. */
 export class Synthesized {
-  /** Synthesizes an app into a temporary folder and parses the YAML. */
-  public static of(app: App): Synthesized {
-    const outdir = app.outdir;
-    app.synth();
-    const objects = fs.readdirSync(outdir).filter(f => f.endsWith('.k8s.yaml')).sort()
-      .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map(d => d.toJS()));
-    fs.rmSync(outdir, { recursive: true, force: true });
+  /** Synthesizes apps into their folders and parses the YAML of them all. */
+  public static of(...apps: App[]): Synthesized {
+    const objects: any[] = [];
+    for (const app of apps) {
+      app.synth();
+      objects.push(...fs.readdirSync(app.outdir).filter(f => f.endsWith('.k8s.yaml')).sort()
+        .flatMap(f => yaml.parseAllDocuments(fs.readFileSync(path.join(app.outdir, f), 'utf8')).map(d => d.toJS())));
+    }
+    for (const app of apps) {
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
     return new Synthesized(objects);
   }
 
-  /** The example app of `examples/main.ts`: its always-on chart and its restore chart (for `target`, when given). */
+  /** The example of `examples/main.ts`: its always-applied objects and its restore kit (for `target`, when given). */
   public static example(target?: RecoveryTarget, options: RestoreOptions = {}): Synthesized {
-    return Synthesized.of(buildApp(fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-synth-')), target, options));
+    const apps = buildApps(fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-synth-')), target, options);
+    return Synthesized.of(apps.always, apps.onDemand);
   }
 
   private constructor(public readonly objects: any[]) {
@@ -221,10 +226,18 @@ export class Synthesized {
   }
 
   /** A container's literal environment; secretKeyRef entries become the drill password (as Kubernetes resolves them). */
-  public envOf(kind: 'CronJob' | 'Job' | 'Pod', name: string, paths: PathMap, extra: Record<string, string> = {}): Record<string, string> {
+  public envOf(kind: 'CronJob' | 'Job' | 'Pod', name: string, paths: PathMap, extra: Record<string, string> = {},
+    labels: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {};
     for (const e of this.container(kind, name).env ?? []) {
-      if (e.valueFrom?.secretKeyRef) {
+      if (e.valueFrom?.fieldRef) {
+        // The downward API: a pod label, as the Job controller sets it (job-name: the Job's name).
+        const label = /^metadata\.labels\['([^']+)'\]$/.exec(e.valueFrom.fieldRef.fieldPath)?.[1];
+        if (label === undefined || labels[label] === undefined) {
+          throw new Error(`${kind}/${name} reads ${e.valueFrom.fieldRef.fieldPath}, which the drill was not given`);
+        }
+        env[e.name] = labels[label];
+      } else if (e.valueFrom?.secretKeyRef) {
         const ref = e.valueFrom.secretKeyRef;
         if (ref.name !== 'postgres-credentials' || DRILL_SECRET[ref.key] === undefined) {
           throw new Error(`${kind}/${name} reads secret ${ref.name}/${ref.key}, which the drill's Secret does not have`);

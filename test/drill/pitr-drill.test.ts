@@ -49,9 +49,18 @@ afterAll(() => {
 /** Restores to a target, starts the server, waits for promotion and returns the markers it holds. */
 async function restoreTo(target: RecoveryTarget, inclusive?: boolean) {
   const r = cluster.restore(target, inclusive === undefined ? {} : { inclusive });
-  expect(r.result.stderr + r.result.stdout).toMatch(/\S/); // the script says what it did
   if (r.result.status !== 0) {
     throw new Error(`restore-data.sh failed (${r.result.status}):\n${r.result.stdout}\n${r.result.stderr}`);
+  }
+  // The script says exactly what it did: the one backup it chose, each recovery setting it wrote, where the old data
+  // went and where the restored data is; no warning on a healthy archive.
+  const [backup] = cluster.backups();
+  const out = r.result.stdout.split('\n');
+  expect(r.result.stderr).toBe('');
+  expect(out.filter(l => l.startsWith('restore-data.sh: backup: '))).toEqual([expect.stringMatching(
+    new RegExp(`^restore-data\\.sh: backup: ${backup} \\(.*\\); started .*, start WAL [0-9A-F]{24}$`))]);
+  for (const setting of r.settings.split('\n').filter(l => l !== '' && !l.startsWith('#'))) {
+    expect(out).toContain(`restore-data.sh:   ${setting}`);
   }
   // Exactly one signal file, recovery.signal, and the settings appended to postgresql.auto.conf.
   expect(fs.existsSync(path.join(r.pgdata, 'recovery.signal'))).toBe(true);
@@ -60,6 +69,8 @@ async function restoreTo(target: RecoveryTarget, inclusive?: boolean) {
   // The old data directory is kept aside, intact.
   const aside = fs.readdirSync(r.dir).filter(f => /^pgdata\.before-restore-\d{8}T\d{6}Z$/.test(f));
   expect(aside).toHaveLength(1);
+  expect(out).toContain(`restore-data.sh: old data directory moved to ${path.join(r.dir, aside[0])}`);
+  expect(out).toContain(`restore-data.sh: restored ${backup} into ${r.pgdata}`);
   expect(fs.existsSync(path.join(r.dir, aside[0], 'OLD_DATA_MARKER'))).toBe(true);
   expect(fs.existsSync(path.join(r.pgdata, 'OLD_DATA_MARKER'))).toBe(false);
 
@@ -152,7 +163,7 @@ describe('PITR drill: restore to every recovery target type', () => {
     expect(r.result.status).not.toBe(0);
     expect(r.result.stderr + r.result.stdout).toMatch(/earliest/i);
     // Nothing was changed: the data directory is still the old one and nothing was moved aside.
-    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata', 'recovery']);
+    expect(fs.readdirSync(r.dir).sort()).toEqual(['pgdata']);
     expect(fs.readdirSync(r.pgdata)).toEqual(['OLD_DATA_MARKER']);
   });
 });

@@ -62,9 +62,9 @@ describe('automatic restore: backup choice', () => {
   });
 
   test('a name target with a named older backup restores from that backup through the restore point', async () => {
-    // The example's restore point Job, as synthesized: 'before-upgrade'.
-    const job = cluster.runJob('tsb-postgres-restore-point');
-    expect(job.stdout + job.stderr).toMatch(/before-upgrade/);
+    // The example's restore point CronJob, as `kubectl create job --from=cronjob/tsb-postgres-restore-point before-upgrade` runs it.
+    const job = cluster.runFromCronJob('tsb-postgres-restore-point', 'before-upgrade');
+    expect(job.stdout + job.stderr).toMatch(/restore point 'before-upgrade' created at LSN/);
     expect(job.status).toBe(0);
     cluster.mark('E');
     await cluster.switchAndArchive();
@@ -96,6 +96,8 @@ describe('recoverable-window report', () => {
     expect(Date.parse(json.latest_recoverable_time)).toBeGreaterThanOrEqual(Date.parse(times[2]) - 1000);
     expect(json.wal_gaps).toEqual([]);
     expect(text).toMatch(/no gap in the WAL archive/);
+    expect(json.newest_timeline).toBe(1);
+    expect(json.timelines).toEqual([]);
   });
 
   test('reports a deleted segment as a gap', () => {
