@@ -71,7 +71,8 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 shipped() {
   node -e '
     const y = require("yaml"); const fs = require("fs");
-    const docs = f => y.parseAllDocuments(fs.readFileSync(`${process.argv[1]}/examples/dist/${f}.k8s.yaml`, "utf8")).map(d => d.toJSON());
+    const file = f => [`${process.argv[1]}/examples/dist/${f}.k8s.yaml`, `${process.argv[1]}/examples/dist/on-demand/${f}.k8s.yaml`].find(x => fs.existsSync(x));
+    const docs = f => y.parseAllDocuments(fs.readFileSync(file(f), "utf8")).map(d => d.toJSON());
     const pitr = docs("pitr");
     const conf = pitr.find(o => o.kind === "ConfigMap" && o.metadata.name.endsWith("-archiving")).data["archiving.conf"];
     const cron = pitr.find(o => o.kind === "CronJob");
@@ -213,7 +214,8 @@ d="$work/ours/pgdata"
 chmod 644 "$work/recovery.conf"
 t0=$(now)
 as_pg env PGDATA="$d" BACKUP_DIR="$backups" WAL_ARCHIVE_DIR="$arch" BACKUP_NAME_PREFIX=tsb-postgres-base-backup \
-  RECOVERY_TARGET_TYPE=latest RECOVERY_SIGNAL_FILE=recovery.signal RECOVERY_SETTINGS_FILE="$work/recovery.conf" \
+  RECOVERY_TARGET_TYPE=latest RECOVERY_TARGET_TIMELINE=latest RECOVERY_SIGNAL_FILE=recovery.signal RECOVERY_SETTINGS_FILE="$work/recovery.conf" \
+  PRIMARY_HOST="$sock" PRIMARY_PORT="$port" \
   /bin/sh "$scripts/restore-data.sh" >"$work/ours-restore.log"
 t1=$(now)
 start_server "$d" "$work/ours-restore-server.log"

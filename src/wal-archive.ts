@@ -8,7 +8,7 @@ import { checkDuration, checkObjectName, checkPath, checkSize, checkWritableAcce
 
 /** Size of a WAL segment (the server's default `wal_segment_size`). */
 const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
-/** An idle segment switched by archive_timeout, zstd-compressed: 30-71 KB measured in BENCHMARKS.md, rounded up. */
+/** An idle segment switched by archive_timeout, zstd-compressed: 30-84 KB measured in BENCHMARKS.md, rounded up. */
 const IDLE_SEGMENT_BYTES_COMPRESSED = 128 * 1024;
 
 /**

@@ -78,8 +78,18 @@ backup_extract() {
 
 # pitr_extract BDIR FILE DEST: backup_cat BDIR FILE | tar x into DEST, checking both exit codes.
 pitr_extract() {
-  pitr_rc=$({ { backup_cat "$1" "$2" || echo "decompress:$?" >&3; } | { tar xf - -C "$3" || echo "tar:$?" >&3; }; } 3>&1 >&2)
+  pitr_rc=$({ { backup_cat "$1" "$2" || echo "decompress:$?" >&3; } | { pitr_untar "$3" || echo "tar:$?" >&3; }; } 3>&1 >&2)
   [ -z "$pitr_rc" ] || fail "extracting $2$pitr_x failed ($(printf '%s' "$pitr_rc" | tr '\n' ' '))"
+}
+
+# pitr_untar DEST: extracts the tar stream on stdin into DEST. GNU tar reads the pipe in 1 MiB
+# records (-b 2048 -B: 25-30% faster on a 971 MB backup, BENCHMARKS.md); other tars as they are.
+pitr_untar() {
+  if tar --version 2>/dev/null | grep -q 'GNU tar'; then
+    tar -x -b 2048 -B -f - -C "$1"
+  else
+    tar xf - -C "$1"
+  fi
 }
 
 # backup_size_bytes BDIR: see above.
