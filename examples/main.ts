@@ -48,12 +48,23 @@ export class WindowChart extends Chart {
 
 /**
  * Alert rules for the Prometheus Operator (a `PrometheusRule`), in their own file: apply it where the operator's CRDs
- * are installed. The restore drill rules come with the drill CronJob.
+ * are installed. The restore drill rules watch the drill CronJob of `DrillChart`.
  */
 export class AlertsChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
     super(scope, id, props);
-    props.pitr.addAlertRules({ postgresExporter: true }, this);
+    props.pitr.addAlertRules({ postgresExporter: true, restoreDrill: true }, this);
+  }
+}
+
+/**
+ * The scheduled restore drill, in its own file: weekly, it restores the newest backup and the archive into scratch
+ * space, checks the result and fails its Job when recovery would not work (the alert rules watch it).
+ */
+export class DrillChart extends Chart {
+  constructor(scope: Construct, id: string, props: ChartProps & { pitr: EmbeddedPostgresPitr }) {
+    super(scope, id, props);
+    props.pitr.addRestoreDrill({}, this);
   }
 }
 
@@ -74,6 +85,7 @@ export function buildApps(outdir?: string, target?: RecoveryTarget, restore?: Re
   const namespace: string = managementPlane.metadata.namespace;
   const { pitr } = new PitrChart(always, 'pitr', { namespace, disableResourceNameHashes: true });
   new AlertsChart(always, 'alerts', { namespace, disableResourceNameHashes: true, pitr });
+  new DrillChart(always, 'restore-drill', { namespace, disableResourceNameHashes: true, pitr });
   new RestoreChart(onDemand, 'restore', { namespace, disableResourceNameHashes: true, pitr, target, restore });
   new WindowChart(onDemand, 'window', { namespace, disableResourceNameHashes: true, pitr });
   return { always, onDemand, pitr };

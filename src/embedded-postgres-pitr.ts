@@ -17,6 +17,7 @@ import { warn, warningsOf } from './private/warnings';
 import { RecoveryConfig } from './recovery-config';
 import { RecoveryTarget, RecoveryTargetType } from './recovery-target';
 import { RecoveryWindowJob } from './recovery-window-job';
+import { RestoreDrillCronJob, RestoreDrillOptions } from './restore-drill-cron-job';
 import { RestoreHelperPod, RestoreMode } from './restore-helper-pod';
 import { RestorePointJob } from './restore-point-job';
 import { WalArchive } from './wal-archive';
@@ -383,6 +384,32 @@ export class EmbeddedPostgresPitr extends Construct {
       deploymentName: this.name,
       walArchive: this.walArchive,
       baseBackup: this.baseBackup,
+    });
+  }
+
+  /**
+   * Adds the scheduled restore drill (`{name}-postgres-restore-drill`): a CronJob that restores the newest backup and
+   * the archive into scratch space, starts a server of its own there, checks it and prints one JSON line; a failure
+   * fails the Job. Pair it with `addAlertRules({ restoreDrill: true })`.
+   *
+   * @param options schedule, scratch space, checks
+   * @param scope where the CronJob goes (default: this construct); one per scope
+   */
+  public addRestoreDrill(options: RestoreDrillOptions = {}, scope?: Construct): RestoreDrillCronJob {
+    checkShape('options', options, API.RestoreDrillOptions, 'RestoreDrillOptions');
+    checkKind('scope', scope, CONSTRUCT);
+    const where = scope ?? this;
+    if (where.node.tryFindChild('RestoreDrill')) {
+      throw new Error('addRestoreDrill() was already called for this scope: one restore drill CronJob per scope. Give all options in one call');
+    }
+    return new RestoreDrillCronJob(where, 'RestoreDrill', {
+      ...options,
+      user: options.user ?? this.kubegres?.databaseUser ?? this.resolved.user,
+      deploymentName: this.name,
+      scripts: this.scripts,
+      walArchive: this.walArchive,
+      baseBackup: this.baseBackup,
+      image: this.postgresImage,
     });
   }
 }

@@ -13,3 +13,4 @@ export * from './kubegres-postgres';
 export * from './recovery-window-job';
 export * from './restore-point-job';
 export * from './pitr-alert-rules';
+export * from './restore-drill-cron-job';

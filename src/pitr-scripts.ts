@@ -23,6 +23,8 @@ export enum PitrScript {
   RECOVERY_WINDOW = 'recovery-window.sh',
   /** Creates a named restore point. */
   CREATE_RESTORE_POINT = 'create-restore-point.sh',
+  /** The scheduled restore drill: restores the newest backup and the archive into scratch space and checks the result. */
+  RESTORE_DRILL = 'restore-drill.sh',
 }
 
 /**
@@ -45,6 +47,10 @@ export class PitrPaths {
   public static readonly RECOVERY = '/etc/pitr/recovery';
   /** Where the restore target ConfigMap (`RecoveryTarget.runtime()`) is mounted in the restore helper. */
   public static readonly RESTORE_TARGET = '/etc/pitr/target';
+  /** Where the restore drill's scratch volume is mounted. */
+  public static readonly RESTORE_DRILL_SCRATCH = '/var/lib/postgresql/restore-drill';
+  /** Where the restore drill's checks ConfigMap is mounted. */
+  public static readonly RESTORE_DRILL_CHECKS = '/etc/pitr/drill';
 
   private constructor() {
   }
@@ -77,12 +83,20 @@ export interface PitrScriptsProps {
  * database pods (for `archive_command` and `restore_command`), the backup CronJob and the restore helper.
  */
 export class PitrScripts extends Construct implements kplus.IStorage {
+  /** The ConfigMap key (a file beside the scripts) holding the library's version. */
+  public static readonly VERSION_FILE = 'pitr-version';
+
   /**
    * The exact text of one of the shipped scripts.
    */
   public static source(script: PitrScript): string {
     checkKind('script', script, required(SCRIPT));
     return fs.readFileSync(path.join(__dirname, 'scripts', script), 'utf8');
+  }
+
+  /** The version of this library, from its package.json. */
+  public static libraryVersion(): string {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
   }
 
   /** The file names of every shipped script, sorted. */
@@ -108,6 +122,8 @@ export class PitrScripts extends Construct implements kplus.IStorage {
     for (const file of PitrScripts.files()) {
       data[file] = fs.readFileSync(path.join(__dirname, 'scripts', file), 'utf8');
     }
+    // The library's version, which the identity files of the archive and the backups record.
+    data[PitrScripts.VERSION_FILE] = PitrScripts.libraryVersion();
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
       metadata: { name: this.configMapName },
       data,

@@ -10,8 +10,8 @@ import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   BackupCompression, BaseBackupCronJob, EmbeddedPostgresPitr, Kubegres, KubegresPostgres, PitrAlertRules, PitrScript,
-  PitrScripts, PostgresImage, PrometheusRule, RecoveryConfig, RecoveryTarget, RecoveryTimeline, RecoveryWindowJob,
-  RestoreHelperPod, RestorePointJob, WalArchive,
+  PitrScripts, PostgresImage, PrometheusRule, RecoveryConfig, RecoveryTarget, RecoveryTimeline, RestoreDrillCronJob,
+  RecoveryWindowJob, RestoreHelperPod, RestorePointJob, WalArchive,
 } from '../src';
 import { REFERENCE } from './util';
 import { API, COMPOSITE_INTERFACES, Kind, STRING } from '../src/private/api';
@@ -120,6 +120,21 @@ const CASES: { [name in keyof typeof API]: () => { build: Build; valid: object }
     const f = fixture();
     return { build: p => new PitrAlertRules(f.chart, 'X', p), valid: { deploymentName: 'x', walArchive: f.walArchive, baseBackup: f.baseBackup } };
   },
+  RestoreDrillCheck: () => {
+    const pitr = new EmbeddedPostgresPitr(fixture().chart, 'pitr', REFERENCE);
+    return { build: p => pitr.addRestoreDrill({ checks: [p] }), valid: { name: 'rows', sql: 'SELECT 1', expected: '1' } };
+  },
+  RestoreDrillOptions: () => {
+    const pitr = new EmbeddedPostgresPitr(fixture().chart, 'pitr', REFERENCE);
+    return { build: p => pitr.addRestoreDrill(p), valid: {} };
+  },
+  RestoreDrillCronJobProps: () => {
+    const f = fixture();
+    return {
+      build: p => new RestoreDrillCronJob(f.chart, 'X', p),
+      valid: { deploymentName: 'x', scripts: f.scripts, walArchive: f.walArchive, baseBackup: f.baseBackup },
+    };
+  },
   PostgresImageOptions: () => ({ build: p => PostgresImage.of('postgres:15', p), valid: {} }),
   ZstdCompressionOptions: () => ({ build: p => BackupCompression.zstd(p), valid: {} }),
   RunbookOptions: () => {
@@ -144,6 +159,8 @@ const PREFIX: { [name: string]: string } = {
   PrometheusRuleGroup: 'spec.groups[0].',
   PrometheusAlertRule: 'spec.groups[0].rules[0].',
   PitrAlertRulesOptions: 'options.',
+  RestoreDrillOptions: 'options.',
+  RestoreDrillCheck: 'options.checks[0].',
 };
 
 /** A value of the wrong kind for a key: a number where a string is expected, a string otherwise. */

@@ -22,8 +22,9 @@ const names = (f: string) => parse(f).map((o: any) => `${o.kind}/${o.metadata.na
 afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 test('one manifest per chart: the always-applied one at the top, the restore kit below it (kubectl apply -f dist/ never reaches it)', () => {
-  expect(files).toEqual(['alerts.k8s.yaml', 'pitr.k8s.yaml', 'on-demand/restore.k8s.yaml', 'on-demand/window.k8s.yaml']);
+  expect(files).toEqual(['alerts.k8s.yaml', 'pitr.k8s.yaml', 'restore-drill.k8s.yaml', 'on-demand/restore.k8s.yaml', 'on-demand/window.k8s.yaml']);
   expect(names('alerts.k8s.yaml')).toEqual(['PrometheusRule/tsb-postgres-pitr-alerts']);
+  expect(names('restore-drill.k8s.yaml')).toEqual(['CronJob/tsb-postgres-restore-drill']);
 });
 
 test('the always-applied output holds no restore object: no pod, no recovery settings, nothing that mounts a data volume', () => {
@@ -58,6 +59,16 @@ test('the always-on chart holds both PVCs, the CronJob, the scripts and the Kube
   expect(pvc('tsb-postgres-wal-archive')).toMatchObject({ resources: { requests: { storage: '10Gi' } }, storageClassName: 'standard', accessModes: ['ReadWriteMany'] });
   expect(pvc('tsb-backup')).toMatchObject({ resources: { requests: { storage: '50Gi' } }, storageClassName: 'standard', accessModes: ['ReadWriteOnce'] });
   expect(objects.find((o: any) => o.metadata.name === 'tsb-postgres-base-backup').spec.schedule).toBe('0 2 * * *');
+});
+
+test('the restore drill CronJob runs weekly and the alert rules watch it', () => {
+  const drill = parse('restore-drill.k8s.yaml')[0];
+  expect(drill.spec.schedule).toBe('0 4 * * 0');
+  expect(drill.spec.jobTemplate.spec.template.spec.containers[0].command).toEqual(['/bin/sh', '/opt/pitr/scripts/restore-drill.sh']);
+  const rules = parse('alerts.k8s.yaml')[0].spec.groups[0].rules;
+  const drillRules = rules.filter((r: any) => /RestoreDrill/.test(r.alert));
+  expect(drillRules.map((r: any) => r.alert)).toEqual(['PitrRestoreDrillFailed', 'PitrRestoreDrillTooOld']);
+  expect(drillRules.every((r: any) => r.expr.includes('tsb-postgres-restore-drill'))).toBe(true);
 });
 
 test('the restore kit holds the restore pod, the recovery ConfigMap and the window report; the target comes at restore time', () => {

@@ -33,6 +33,7 @@ describe('names', () => {
       pitrAlertRules: 'tsb-postgres-pitr-alerts',
       pitrAlertGroup: 'tsb-postgres-pitr',
       restoreDrillCronJob: 'tsb-postgres-restore-drill',
+      restoreDrillChecksConfigMap: 'tsb-postgres-restore-drill-checks',
       serviceAccount: 'tsb-kubegres',
       primaryHost: 'tsb-postgres',
     });

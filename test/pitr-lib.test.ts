@@ -251,3 +251,39 @@ describe.each(SHELLS)('pitr-lib.sh under $name', (shell) => {
     }
   });
 });
+
+describe.each(SHELLS)('pitr-identity.sh under $name', (shell) => {
+  const IDENTITY = path.join(__dirname, '..', 'src', 'scripts', 'pitr-identity.sh');
+  /** A WAL segment's first page header: magic 0xD110 (PostgreSQL 15), long header, then the system identifier at 24. */
+  function segment(magic: number, sysid: bigint): string {
+    const b = Buffer.alloc(8192);
+    b.writeUInt16LE(magic, 0);
+    b.writeUInt16LE(0x0006, 2);
+    b.writeUInt32LE(1, 4);
+    b.writeBigUInt64LE(sysid, 24);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-identity-')), '000000010000000000000001');
+    fs.writeFileSync(file, b);
+    return file;
+  }
+
+  test.each([
+    [0xD110, BigInt('7710816384619790642'), '7710816384619790642'],
+    [0xD110, BigInt('18446744073709551615'), '18446744073709551615'],
+    [0xD106, BigInt(1), '1'],
+    [0x0707, BigInt(5), ''],
+  ])('wal_system_identifier of a header with magic %s reads %s', (magic, sysid, expected) => {
+    const file = segment(magic, sysid);
+    const r = lib(shell, `. "${IDENTITY}"\nwal_system_identifier "$1"`, file);
+    expect([r.status, r.stdout.trim()]).toEqual([0, expected]);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+
+  test('identity_value reads one key of an identity file, and nothing for a missing key or file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pitr-identity-'));
+    fs.writeFileSync(path.join(dir, 'pitr_identity'), 'system_identifier=42\npg_major=15\n');
+    const r = lib(shell, `. "${IDENTITY}"\nprintf '[%s][%s][%s]' "$(identity_value "$1/pitr_identity" pg_major)" `
+      + '"$(identity_value "$1/pitr_identity" timeline)" "$(identity_value "$1/none" pg_major)"', dir);
+    expect(r.stdout).toBe('[15][][]');
+    fs.rmSync(dir, { recursive: true });
+  });
+});

@@ -41,6 +41,7 @@ describe('script environment contracts', () => {
     pitr.addRestore(RecoveryTarget.latest(), { mode: RestoreMode.AUTOMATIC });
     pitr.addRecoveryWindowReport();
     pitr.addRestorePoint();
+    pitr.addRestoreDrill({ checks: [{ name: 'one', sql: 'SELECT 1', expected: '1' }] });
     const containers = synth(c).flatMap(o => (o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec ?? (o.kind === 'Pod' ? o.spec : undefined))?.containers ?? []);
     const checked: string[] = [];
     for (const container of containers) {
@@ -60,6 +61,6 @@ describe('script environment contracts', () => {
       }
       checked.push(script);
     }
-    expect(checked.sort()).toEqual(['base-backup.sh', 'create-restore-point.sh', 'recovery-window.sh', 'restore-data.sh']);
+    expect(checked.sort()).toEqual(['base-backup.sh', 'create-restore-point.sh', 'recovery-window.sh', 'restore-data.sh', 'restore-drill.sh']);
   });
 });

@@ -59,7 +59,8 @@ describe('shipped scripts', () => {
     const c = chart();
     new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
     const data = find(synth(c), 'ConfigMap', 'tsb-postgres-pitr-scripts').data;
-    expect(Object.keys(data).sort()).toEqual(files);
+    expect(Object.keys(data).sort()).toEqual([...files, 'pitr-version'].sort());
+    expect(data['pitr-version']).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version);
     for (const file of files) {
       expect(data[file]).toBe(fs.readFileSync(path.join(SCRIPTS_DIR, file), 'utf8'));
     }

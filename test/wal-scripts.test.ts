@@ -53,22 +53,24 @@ function script(name: string, args: string[], extra: Record<string, string> = {}
 
 describe('archive-wal.sh flushes', () => {
   test('compressed (the default): the stored file is NAME.zst, flushed under its temporary name, then the folder', () => {
-    const content = Buffer.alloc(65536, 7);
+    const content = walSegment(65536, BigInt(42));
+    fs.writeFileSync(path.join(archive, 'pitr_identity'), 'system_identifier=42\npg_major=15\n');
     fs.writeFileSync(path.join(pgdata, 'pg_wal', SEGMENT), content);
     const r = script('archive-wal.sh', [`pg_wal/${SEGMENT}`, SEGMENT]);
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '', `archive-wal.sh: archived ${SEGMENT} as ${SEGMENT}.zst\n`]);
-    expect(fs.readdirSync(archive)).toEqual([`${SEGMENT}.zst`]);
+    expect(fs.readdirSync(archive)).toEqual([`${SEGMENT}.zst`, 'pitr_identity']);
     expect(spawnSync('zstd', ['-dcq', path.join(archive, `${SEGMENT}.zst`)]).stdout).toEqual(content);
     expect(r.syncs).toHaveLength(2);
     const [file, folder] = r.syncs;
     expect(path.basename(file.operands[0])).toMatch(new RegExp(`^\\.archive-wal\\.${SEGMENT}\\.\\d+\\.tmp$`));
-    expect(file.watched).toEqual([path.basename(file.operands[0])]);
+    expect(file.watched).toEqual([path.basename(file.operands[0]), 'pitr_identity']);
     expect(folder.operands).toEqual([archive]);
-    expect(folder.watched).toEqual([`${SEGMENT}.zst`]);
+    expect(folder.watched).toEqual([`${SEGMENT}.zst`, 'pitr_identity']);
   });
 
   test('plain (WAL_ARCHIVE_COMPRESSION=none): the complete copy is flushed under its temporary name, then the folder once the segment has its name', () => {
-    const content = Buffer.alloc(65536, 7);
+    const content = walSegment(65536, BigInt(42));
+    fs.writeFileSync(path.join(archive, 'pitr_identity'), 'system_identifier=42\npg_major=15\n');
     fs.writeFileSync(path.join(pgdata, 'pg_wal', SEGMENT), content);
     const r = script('archive-wal.sh', [`pg_wal/${SEGMENT}`, SEGMENT], { WAL_ARCHIVE_COMPRESSION: 'none' });
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '', `archive-wal.sh: archived ${SEGMENT} as ${SEGMENT}\n`]);
@@ -81,11 +83,30 @@ describe('archive-wal.sh flushes', () => {
     expect(path.dirname(file.operands[0])).toBe(archive);
     expect(path.basename(file.operands[0])).toMatch(new RegExp(`^\\.archive-wal\\.${SEGMENT}\\.\\d+\\.tmp$`));
     expect(file.kinds).toEqual([`f${content.length}`]);
-    expect(file.watched).toEqual([path.basename(file.operands[0])]);
+    expect(file.watched).toEqual([path.basename(file.operands[0]), 'pitr_identity']);
     // Then the archive folder, once the segment has its final name and the temporary name is gone.
     expect(folder.operands).toEqual([archive]);
     expect(folder.kinds).toEqual(['d']);
-    expect(folder.watched).toEqual([SEGMENT]);
+    expect(folder.watched).toEqual([SEGMENT, 'pitr_identity']);
+  });
+
+  test('the first segment writes the archive\'s identity, flushed, before the segment; a segment of another system is refused', () => {
+    fs.writeFileSync(path.join(pgdata, 'PG_VERSION'), '15\n');
+    fs.writeFileSync(path.join(pgdata, 'pg_wal', SEGMENT), walSegment(8192, BigInt(42)));
+    const r = script('archive-wal.sh', [`pg_wal/${SEGMENT}`, SEGMENT]);
+    expect(r.status).toBe(0);
+    const id = fs.readFileSync(path.join(archive, 'pitr_identity'), 'utf8');
+    expect(id).toMatch(/^system_identifier=42\npg_major=15\ntimeline=1\nlibrary_version=\S+\nwritten_at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
+    // The identity's own copy, then the folder with the identity in it, then the segment's copy and the folder.
+    expect(r.syncs.map(c => c.operands.map(o => path.basename(o).replace(/\.\d+\.tmp$/, '.tmp')))).toEqual([
+      ['pitr_identity.tmp'], [path.basename(archive)], [`.archive-wal.${SEGMENT}.tmp`], [path.basename(archive)],
+    ]);
+    const next = '000000010000000000000002';
+    fs.writeFileSync(path.join(pgdata, 'pg_wal', next), walSegment(8192, BigInt(43)));
+    const foreign = script('archive-wal.sh', [`pg_wal/${next}`, next]);
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toContain('belongs to database system 42 (its pitr_identity), and 000000010000000000000002 comes from system 43');
+    expect(fs.existsSync(path.join(archive, next))).toBe(false);
   });
 
   test('a segment already archived with the same content is not copied or flushed again', () => {
@@ -96,6 +117,15 @@ describe('archive-wal.sh flushes', () => {
     expect(r.syncs).toEqual([]);
   });
 });
+
+/** A WAL segment of `size` bytes whose first page header names PostgreSQL 15 and the system `sysid`. */
+function walSegment(size: number, sysid: bigint): Buffer {
+  const b = Buffer.alloc(size, 7);
+  b.writeUInt16LE(0xD110, 0);
+  b.writeUInt16LE(0x0006, 2);
+  b.writeBigUInt64LE(sysid, 24);
+  return b;
+}
 
 describe('restore-wal.sh contract', () => {
   test('a file in the archive is copied to %p, byte for byte, with nothing else left beside it', () => {

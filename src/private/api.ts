@@ -25,6 +25,7 @@ import { ImageLayout, PostgresImage, PostgresImageOptions } from '../postgres-im
 import { RecoveryConfig, RecoveryConfigProps } from '../recovery-config';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from '../recovery-target';
 import { RecoveryWindowJobProps, ReportFormat } from '../recovery-window-job';
+import type { RestoreDrillCheck, RestoreDrillCronJobProps, RestoreDrillOptions } from '../restore-drill-cron-job';
 import { RestoreHelperPodProps, RestoreMode } from '../restore-helper-pod';
 import type { RestorePointJobProps } from '../restore-point-job';
 import { WalArchive, WalArchiveProps } from '../wal-archive';
@@ -228,6 +229,27 @@ const PITR_ALERT_RULES_OPTIONS: Shape<PitrAlertRulesOptions> = {
   walReadyBacklog: NUMBER,
 };
 
+const RESTORE_DRILL_CHECK: Shape<RestoreDrillCheck> = {
+  name: required(STRING),
+  sql: required(STRING),
+  expected: required(STRING),
+  database: STRING,
+};
+
+const RESTORE_DRILL_OPTIONS: Shape<RestoreDrillOptions> = {
+  schedule: CRON,
+  scratchSize: SIZE,
+  scratchClaim: CLAIM,
+  amcheck: BOOLEAN,
+  checks: arrayOf(shape('RestoreDrillCheck', RESTORE_DRILL_CHECK)),
+  user: STRING,
+  port: NUMBER,
+  recoveryTimeout: DURATION,
+  checkTimeout: DURATION,
+  resources: RESOURCES,
+  timeout: DURATION,
+};
+
 /** Every public props and options interface with its table (test/api.test.ts checks that none is missing). */
 export const API = {
   PitrScriptsProps: {
@@ -380,6 +402,17 @@ export const API = {
     walArchive: required(WAL_ARCHIVE),
     baseBackup: required(BASE_BACKUP),
   } satisfies Shape<PitrAlertRulesProps>,
+  RestoreDrillCheck: RESTORE_DRILL_CHECK,
+  RestoreDrillOptions: RESTORE_DRILL_OPTIONS,
+  RestoreDrillCronJobProps: {
+    ...RESTORE_DRILL_OPTIONS,
+    deploymentName: required(STRING),
+    scripts: required(SCRIPTS),
+    walArchive: required(WAL_ARCHIVE),
+    baseBackup: required(BASE_BACKUP),
+    image: IMAGE,
+    primaryPodLabels: STRING_MAP,
+  } satisfies Shape<RestoreDrillCronJobProps>,
   RunbookOptions: {
     namespace: STRING,
     restoreManifest: STRING,

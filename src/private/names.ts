@@ -44,6 +44,8 @@ export class Names {
   public readonly pitrAlertGroup: string;
   /** The scheduled restore drill CronJob. */
   public readonly restoreDrillCronJob: string;
+  /** The ConfigMap of the restore drill's SQL checks. */
+  public readonly restoreDrillChecksConfigMap: string;
 
   constructor(public readonly deployment: string) {
     this.kubegres = `${deployment}-postgres`;
@@ -64,6 +66,7 @@ export class Names {
     this.pitrAlertRules = `${this.kubegres}-pitr-alerts`;
     this.pitrAlertGroup = `${this.kubegres}-pitr`;
     this.restoreDrillCronJob = `${this.kubegres}-restore-drill`;
+    this.restoreDrillChecksConfigMap = `${this.kubegres}-restore-drill-checks`;
   }
 }
 

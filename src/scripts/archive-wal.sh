@@ -31,6 +31,9 @@ script_dir=$(dirname "$0")
 need_helper pitr-store.sh
 # shellcheck source=pitr-store.sh
 . "$script_dir/pitr-store.sh"
+[ -f "$script_dir/pitr-identity.sh" ] || fail "$script_dir/pitr-identity.sh not found"
+# shellcheck source=pitr-identity.sh
+. "$script_dir/pitr-identity.sh"
 
 # check_args PATH NAME: sets src and name from the arguments and checks them and the archive.
 check_args() {
@@ -85,6 +88,7 @@ main() {
   if archived_path "$name" >/dev/null || [ -e "$dest" ] || [ -L "$dest" ]; then
     already_there
   fi
+  check_archive_identity "$src" "$name"
   copy_to_tmp
   publish
   log "archived $name as ${dest##*/}"

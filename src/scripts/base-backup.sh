@@ -12,23 +12,19 @@
 #   BACKUP_CHECKPOINT                   fast (fast | spread)
 #   WAL_ARCHIVE_DIR                     /var/lib/postgresql/wal-archive
 #   WAL_ARCHIVE_CLEANUP                 true (true | false)
-#   BACKUP_COMPRESSION                  zstd (zstd | gzip | lz4 | none), done by pg_basebackup on
-#                                       the client side (this job's CPU, not the database's)
+#   BACKUP_COMPRESSION                  zstd (zstd | gzip | lz4 | none), client side: this job's CPU
 #   BACKUP_COMPRESSION_LEVEL            empty: zstd 1, gzip 6, lz4's default
 #   BACKUP_COMPRESSION_WORKERS          0 (zstd only: compression threads; 0 = one thread)
-# Needs pitr-lib.sh, pitr-store.sh, pitr-store-backup.sh, base-backup-verify.sh and
-# pitr-catalog.sh in the same folder.
+# Needs pitr-lib.sh, pitr-store*.sh, pitr-identity.sh, pitr-catalog.sh and base-backup-*.sh beside it.
 #
 # Result: ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS (UTC start time) holding exactly
-# base.tar.EXT, pg_wal.tar.EXT (EXT: zst, gz or lz4; plain .tar for none), backup_manifest and
-# pitr_backup_info (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded
-# up), start_lsn, end_lsn, timeline, start_wal, compression).
-# The backup is written to ${BACKUP_DIR}/.incomplete-<name>, verified, then renamed; a trap
-# removes it on failure, TERM or INT, and stale .incomplete-/.deleting- folders of this prefix
-# from a killed run are removed at the start of the next one.
-# Retention: complete backups of this prefix (folder name matches and pitr_backup_info exists)
-# whose end_epoch is older than now - BACKUP_RETENTION_SECONDS are deleted, never the newest one;
-# then pg_archivecleanup removes WAL older than the oldest retained backup's start_wal.
+# base.tar.EXT, pg_wal.tar.EXT (EXT: zst, gz, lz4, or plain .tar), backup_manifest, pitr_identity and
+# pitr_backup_info (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded up),
+# start_lsn, end_lsn, timeline, start_wal, compression; then archive_check* from the continuity check).
+# Written to ${BACKUP_DIR}/.incomplete-<name>, verified, renamed; a trap removes it on failure, TERM
+# or INT; stale .incomplete-/.deleting- folders of this prefix from a killed run go at the next start.
+# Retention: complete backups of this prefix (with pitr_backup_info) that ended before now -
+# BACKUP_RETENTION_SECONDS are deleted, never the newest; then the WAL before the oldest one's start_wal.
 # Exit codes: 0 success; 1 any failure (nothing that looks like a backup is left behind).
 set -eu
 
@@ -46,12 +42,15 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
-need_helper pitr-store.sh
+for helper in pitr-store.sh pitr-identity.sh base-backup-verify.sh base-backup-continuity.sh; do need_helper "$helper"; done
 # shellcheck source=pitr-store.sh
 . "$script_dir/pitr-store.sh"
-need_helper base-backup-verify.sh
+# shellcheck source=pitr-identity.sh
+. "$script_dir/pitr-identity.sh"
 # shellcheck source=base-backup-verify.sh
 . "$script_dir/base-backup-verify.sh"
+# shellcheck source=base-backup-continuity.sh
+. "$script_dir/base-backup-continuity.sh"
 
 # check_settings: fails on a bad setting, a missing folder, helper or pg_basebackup.
 check_settings() {
@@ -122,8 +121,19 @@ take_backup() {
   log "pg_basebackup ($compress_arg) finished in $((end_epoch - start_epoch)) s; verifying"
 }
 
-# publish: writes pitr_backup_info, flushes the backup and renames it to its final name.
+# identify_system: sets sysid and major (IDENTIFY_SYSTEM); fails when the archive is another system's.
+identify_system() {
+  id=$(psql -XAtq -d "replication=true" -c IDENTIFY_SYSTEM) || fail "IDENTIFY_SYSTEM on the server failed"
+  sysid=${id%%|*}
+  num=$(psql -XAtq -d "replication=true" -c "SHOW server_version_num") || fail "SHOW server_version_num failed"
+  major=$((num / 10000))
+  a=$(identity_value "$WAL_ARCHIVE_DIR/pitr_identity" system_identifier)
+  [ -z "$a" ] || [ "$a" = "$sysid" ] || fail "the server is database system $sysid, and the WAL archive belongs to system $a (its pitr_identity): a backup of it could not use this archive. Nothing was backed up."
+}
+
+# publish: writes pitr_backup_info and pitr_identity, flushes the backup and renames it.
 publish() {
+  write_identity "$work/pitr_identity" "$sysid" "$major" "$timeline" || fail "could not write $work/pitr_identity"
   printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\ncompression=%s\n' \
     "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" "$compress_arg" \
     >"$work/pitr_backup_info" || fail "could not write $work/pitr_backup_info"
@@ -156,13 +166,8 @@ clean_wal_archive() {
   oldest_line=$(catalog backups | head -n 1) || fail "could not list the backups"
   parse_backup "$oldest_line"
   is_wal_name "$b_start_wal" || fail "oldest retained backup $b_name has no valid start_wal"
-  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
-  before=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
-  # -x .zst: compressed segments (pitr-store.sh) count by their name without the suffix; plain
-  # ones are removed as before.
-  pg_archivecleanup -x .zst "$WAL_ARCHIVE_DIR" "$b_start_wal" || fail "pg_archivecleanup failed"
-  after=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
-  log "WAL cleanup: removed $((before - after)) archived files older than $b_start_wal (start of the oldest retained backup $b_name)"
+  removed=$(archive_remove_before "$b_start_wal") || exit 1
+  log "WAL cleanup: removed $removed archived files older than $b_start_wal (start of the oldest retained backup $b_name)"
 }
 
 main() {
@@ -178,6 +183,7 @@ main() {
   done_ok=false
   trap cleanup EXIT
   trap 'log_stderr interrupted; cleanup; child=""; exit 1' HUP INT TERM
+  identify_system
   take_backup
   verify_backup "$work"
   publish
@@ -187,6 +193,7 @@ main() {
   else
     log "WAL cleanup disabled (WAL_ARCHIVE_CLEANUP=false)"
   fi
+  verify_continuity "$final/pitr_backup_info"
   log "done"
 }
 

@@ -29,8 +29,9 @@ log_lines() {
 }
 # warn MESSAGE...: "<me>: WARNING: MESSAGE" on stderr.
 warn() { printf '%s: WARNING: %s\n' "${me:-pitr-lib.sh}" "$*" >&2; }
-# fail MESSAGE...: "<me>: ERROR: MESSAGE" on stderr, then exit 1.
-fail() { printf '%s: ERROR: %s\n' "${me:-pitr-lib.sh}" "$*" >&2; exit 1; }
+# fail MESSAGE...: "<me>: ERROR: MESSAGE" on stderr, then exit 1; an EXIT trap finds MESSAGE in pitr_failure.
+# shellcheck disable=SC2034 # pitr_failure is for the caller's EXIT trap
+fail() { pitr_failure="$*"; printf '%s: ERROR: %s\n' "${me:-pitr-lib.sh}" "$*" >&2; exit 1; }
 
 # --- checks --------------------------------------------------------------------------------------
 # is_uint VALUE: whether VALUE is digits only (and not empty).
@@ -73,8 +74,7 @@ need_command() { command -v "$1" >/dev/null 2>&1 || fail "$1 not found on PATH";
 flush() { sync -- "$1" 2>/dev/null || sync "$1" 2>/dev/null || sync; }
 # iso EPOCH: Unix seconds as UTC YYYY-MM-DDTHH:MM:SSZ.
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-# remove_tmp_on_exit: removes the file named by $tmp (set it once the file may exist) when the
-# script exits; HUP, INT and TERM make it exit 1.
+# remove_tmp_on_exit: removes the file named by $tmp (set it once it may exist) at exit; HUP, INT and TERM exit 1.
 remove_tmp_on_exit() {
   tmp=''
   trap remove_tmp EXIT

@@ -21,6 +21,8 @@
 #   archive_store SRC NAME TMP  writes SRC, in the stored form of NAME, to the new file TMP and
 #                           prints the final path TMP must be linked to (the caller publishes it)
 #   archive_same SRC NAME   whether the archived NAME has exactly SRC's content
+#   archive_remove_before START_WAL  removes the archived segments and .partial files before
+#                           START_WAL (pg_archivecleanup, plain and compressed) and prints how many
 # Backups (BDIR is a backup folder): see pitr-store-backup.sh.
 #   backup_check_files BDIR   fails unless the backup's data files are present and not empty
 #   backup_wal_list BDIR      "SIZE NAME" for each file of the backup's own pg_wal, one a line
@@ -102,6 +104,16 @@ archive_same() {
     *.zst) zstd -dcq -- "$pitr_src" 2>/dev/null | cmp -s -- "$1" - ;;
     *) cmp -s -- "$1" "$pitr_src" ;;
   esac
+}
+
+# archive_remove_before START_WAL: see above. -x .zst: a compressed segment counts by its name
+# without the suffix; plain ones are removed as before.
+archive_remove_before() {
+  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
+  pitr_before=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
+  pg_archivecleanup -x .zst "$WAL_ARCHIVE_DIR" "$1" >&2 || fail "pg_archivecleanup failed"
+  pitr_after=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
+  printf '%s\n' "$((pitr_before - pitr_after))"
 }
 
 need_helper pitr-store-backup.sh

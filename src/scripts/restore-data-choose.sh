@@ -89,6 +89,7 @@ choose_backup() {
   fi
   bdir="$BACKUP_DIR/$b_name"
   backup_check_files "$bdir"
+  check_backup_identity "$bdir"
   log "backup: $b_name ($why); started $b_start_time, ended $b_end_time, LSN $b_start_lsn - $b_end_lsn, timeline $b_timeline, start WAL $b_start_wal"
 }
 

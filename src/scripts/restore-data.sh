@@ -19,23 +19,21 @@
 #   RECOVERY_TARGET_TIMELINE         latest (latest | current | a timeline id), as in the settings
 #   RESTORE_TARGET_DIR               /etc/pitr/target (runtime: the mounted target ConfigMap)
 #   RESTORE_TARGET_CONFIGMAP         postgres-restore-target (its name, for messages)
-#   RESTORE_OLD_DATA                 keep (keep | delete: after the restore is in place |
-#                                    delete-first: before extracting, for a volume too small for both)
+#   RESTORE_OLD_DATA                 keep (keep | delete, once restored | delete-first, before extracting)
 #   RESTORE_ALLOW_TRUNCATED_HISTORY  false (true restores "latest" despite a gap in the archive)
 #   RESTORE_TIMESTAMP                UTC YYYYMMDDTHHMMSSZ used in the aside name (default: now)
-#   PRIMARY_HOST, PRIMARY_PORT       (empty), 5432: the primary Service; a server answering there
-#                                    stops the restore
+#   PRIMARY_HOST, PRIMARY_PORT       (empty), 5432: the primary Service (a server answering stops it)
 #
-# Steps, and nothing is changed before step 7: 1 read the target (runtime: the ConfigMap, checked
-# like synth time); 2 refuse while a server runs; 3 list the WAL of the old pg_wal the archive
-# lacks (restore-data-safety.sh); 4 choose the backup on the target timeline's history
-# (restore-data-choose.sh); 5 check the archive for gaps and a time target against the window;
+# Steps, nothing changed before step 7: 1 read the target (runtime: the ConfigMap, checked like
+# synth time); 2 refuse while a server runs; 3 list the old pg_wal's WAL the archive lacks; 4 choose
+# the backup on the target timeline's history (and check its identity); 5 check the archive for
+# gaps and a time target against the window;
 # 6 check the free space; 7 copy the old WAL tail aside, delete the old data first if asked,
 # extract the backup into a staging folder, add the tail to its pg_wal, write the recovery
 # settings and the signal file; 8 move PGDATA aside to <PGDATA>.before-restore-<timestamp> and
 # rename the staging folder to PGDATA.
 # Exit codes: 0 restored; 1 any failure (staging removed, the old PGDATA left in place).
-# Needs pitr-lib.sh, pitr-store.sh, pitr-catalog.sh and the restore-data-*.sh helpers beside it.
+# Needs pitr-lib.sh, pitr-store.sh, pitr-identity.sh, pitr-catalog.sh and restore-data-*.sh beside it.
 set -eu
 
 me='restore-data.sh'
@@ -66,7 +64,9 @@ script_dir=$(dirname "$0")
 need_helper pitr-store.sh
 # shellcheck source=pitr-store.sh
 . "$script_dir/pitr-store.sh"
-for helper in restore-data-stage.sh restore-data-target.sh restore-data-choose.sh restore-data-safety.sh; do need_helper "$helper"; done
+for helper in pitr-identity.sh restore-data-stage.sh restore-data-target.sh restore-data-choose.sh restore-data-safety.sh; do need_helper "$helper"; done
+# shellcheck source=pitr-identity.sh
+. "$script_dir/pitr-identity.sh"
 # shellcheck source=restore-data-stage.sh
 . "$script_dir/restore-data-stage.sh"
 # shellcheck source=restore-data-target.sh
@@ -113,8 +113,8 @@ check_settings() {
   case "$RESTORE_BACKUP" in */* | .*) fail "RESTORE_BACKUP must be a folder name in $BACKUP_DIR, got '$RESTORE_BACKUP'" ;; esac
 }
 
-# cleanup: the EXIT trap. Before the switch, puts a moved PGDATA back and removes the staging
-# folder, and the copy of the old WAL tail unless the old data directory is gone (deleted first).
+# cleanup: the EXIT trap. Before the switch: puts a moved PGDATA back, removes the staging folder
+# and the old WAL tail's copy (kept when the old data directory was deleted first).
 cleanup() {
   [ "$switched" != true ] || return 0
   if [ "$moved" = true ] && [ ! -e "$PGDATA" ]; then
@@ -131,7 +131,7 @@ cleanup() {
   fi
 }
 
-# switch: moves PGDATA aside and renames the staging folder to PGDATA.
+# switch: moves PGDATA aside, renames the staging folder to PGDATA.
 switch() {
   if [ -e "$PGDATA" ] || [ -L "$PGDATA" ]; then
     mv -- "$PGDATA" "$aside" || fail "could not move '$PGDATA' aside to '$aside'"

@@ -44,7 +44,7 @@ describe('compression drills', () => {
     expect([b.status, b.stderr]).toEqual([0, '']);
     const name = cluster.backups().find(x => !before.has(x))!;
     const dir = path.join(cluster.paths.backup, name);
-    expect(fs.readdirSync(dir).sort()).toEqual(['backup_manifest', `base.tar${ext}`, `pg_wal.tar${ext}`, 'pitr_backup_info'].sort());
+    expect(fs.readdirSync(dir).sort()).toEqual(['backup_manifest', `base.tar${ext}`, `pg_wal.tar${ext}`, 'pitr_backup_info', 'pitr_identity'].sort());
     expect(fs.readFileSync(path.join(dir, 'pitr_backup_info'), 'utf8')).toContain(`\ncompression=${recorded}\n`);
     expect(b.stdout).toMatch(new RegExp(`manifest check: ok \\d+ files of backup_manifest present in base\\.tar${ext.replace('.', '\\.')} `));
 
@@ -93,7 +93,7 @@ describe('compression drills', () => {
   /** Runs the backup job's verification (base-backup-verify.sh) on a copy of a backup, after `damage`. */
   function verifyCopy(name: string, damage: (dir: string) => void) {
     const copy = mkdirPg(path.join(cluster.root, `verify-${Date.now()}`));
-    for (const f of fs.readdirSync(path.join(cluster.paths.backup, name)).filter(x => x !== 'pitr_backup_info')) {
+    for (const f of fs.readdirSync(path.join(cluster.paths.backup, name)).filter(x => !['pitr_backup_info', 'pitr_identity'].includes(x))) {
       fs.copyFileSync(path.join(cluster.paths.backup, name, f), path.join(copy, f));
     }
     damage(copy);

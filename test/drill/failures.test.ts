@@ -120,16 +120,21 @@ describe('failure drills', () => {
       throw new Error('this drill mounts a 1 MiB tmpfs over the archive to fill it, which needs root (CI runs as root)');
     }
     const failedBefore = Number(p.sql('SELECT failed_count FROM pg_stat_archiver'));
+    const identity = fs.readFileSync(path.join(cluster.paths.walArchive, 'pitr_identity'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700,uid=' + uidOf('postgres'), 'tmpfs', cluster.paths.walArchive]);
     expect(mounted.status).toBe(0);
     let segment: string;
     try {
-      // A compressed segment takes a few KiB: fill the file system first so that even that does not fit.
-      spawnSync('dd', ['if=/dev/urandom', `of=${path.join(cluster.paths.walArchive, 'filler')}`, 'bs=64k', 'count=64']);
+      // A compressed segment can take only a few KiB: the archive keeps its identity, and the rest of the file system
+      // is filled, so that nothing more fits.
+      fs.writeFileSync(path.join(cluster.paths.walArchive, 'pitr_identity'), identity);
+      spawnSync('chown', ['postgres:postgres', path.join(cluster.paths.walArchive, 'pitr_identity')]);
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(cluster.paths.walArchive, 'filler')}`, 'bs=4k', 'count=1024']);
       cluster.mark('disk-full');
       segment = p.sql('SELECT pg_walfile_name(pg_switch_wal())');
       await waitFor('a failed archive attempt', () => Number(p.sql('SELECT failed_count FROM pg_stat_archiver')) > failedBefore ? true : undefined);
-      expect(fs.readdirSync(cluster.paths.walArchive)).toEqual(['filler']); // no partial segment, no temporary file
+      // No partial segment, no temporary file: only the identity and the filler.
+      expect(fs.readdirSync(cluster.paths.walArchive).sort()).toEqual(['filler', 'pitr_identity']);
       expect(fs.existsSync(path.join(p.dataDir, 'pg_wal', 'archive_status', `${segment}.ready`))).toBe(true);
     } finally {
       expect(spawnSync('umount', [cluster.paths.walArchive]).status).toBe(0);

@@ -93,7 +93,7 @@ describe('PITR drill: restore to every recovery target type', () => {
     const backups = cluster.backups();
     expect(backups).toHaveLength(1);
     expect(fs.readdirSync(path.join(cluster.paths.backup, backups[0])).sort())
-      .toEqual(['backup_manifest', 'base.tar.zst', 'pg_wal.tar.zst', 'pitr_backup_info']);
+      .toEqual(['backup_manifest', 'base.tar.zst', 'pg_wal.tar.zst', 'pitr_backup_info', 'pitr_identity']);
     // A fast checkpoint: the backup did not wait for a spread checkpoint.
     expect(cluster.primary.log()).toMatch(/checkpoint starting: immediate force wait/);
     expect(at.segments.length).toBeGreaterThan(1);
