@@ -68,7 +68,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 });
 
 // Nothing but lib/, the jsii manifest and the docs goes into the tarball.
-for (const pattern of ['/.ci/', '/examples/', '/CHANGELOG.md', '/scripts/', '/test-reports/', 'tsconfig.tsbuildinfo', '/.eslintrc.json']) {
+for (const pattern of ['/.ci/', '/examples/', '/CHANGELOG.md', '/scripts/', '/bench/', '/BENCHMARKS.md', '/test-reports/', 'tsconfig.tsbuildinfo', '/.eslintrc.json']) {
   project.addPackageIgnore(pattern);
 }
 

@@ -1,17 +1,19 @@
-import { Cron, Duration, Size } from 'cdk8s';
+import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BackupCompression } from './backup-compression';
 import { PitrPaths, PitrScript, PitrScripts } from './pitr-scripts';
 import { PostgresImage } from './postgres-image';
 import { checkConstruct } from './private/api';
 import { CREDENTIALS_SECRET, kubegresOwned, kubegresPrimaryLabels, Names, SUPERUSER_PASSWORD_KEY } from './private/names';
-import { addPostgresContainer, podSecurityContext } from './private/pod-security';
+import { addPostgresContainer, defaultResources, podSecurityContext } from './private/pod-security';
 import { colocateWithArchive } from './private/scheduling';
 import { scriptEnv } from './private/script-env';
 import {
   checkCron, checkDuration, checkHost, checkObjectName, checkPath, checkPort, checkPositiveInteger,
   checkRoleName, checkSecretKey, checkSize, checkWritableAccessMode, invalid,
 } from './private/validate';
+import { warn } from './private/warnings';
 import { WalArchive } from './wal-archive';
 
 /**
@@ -135,8 +137,14 @@ export interface BaseBackupCronJobProps {
   readonly passwordKey?: string;
 
   /**
+   * How the backup is compressed (client side, in the backup container).
+   * @default BackupCompression.zstd() - level 1, one thread: `base.tar.zst`, `pg_wal.tar.zst`
+   */
+  readonly compression?: BackupCompression;
+
+  /**
    * Resources of the backup container.
-   * @default - requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi
+   * @default - requests cpu 100m, memory 256Mi; limits cpu 1 (or the zstd workers, when more), memory 1Gi
    */
   readonly resources?: kplus.ContainerResources;
 
@@ -162,7 +170,11 @@ export interface BaseBackupCronJobProps {
 /**
  * Base backups: the backup PersistentVolumeClaim (`{name}-backup`) and the CronJob (`{name}-postgres-base-backup`) that runs
  * `pg_basebackup` with streamed WAL and a fast checkpoint into `{name}-postgres-base-backup-DD_MM_YYYY_HH_MM_SS`
- * (`base.tar.gz`, `pg_wal.tar.gz`, `backup_manifest`), verifies it, and removes backups older than the retention.
+ * (`base.tar.zst`, `pg_wal.tar.zst`, `backup_manifest` with the default compression; see `BackupCompression`), verifies
+ * it in one pass, and removes backups older than the retention.
+ *
+ * It warns at synth time when the WAL archive it cleans up clearly cannot hold the WAL of the retention: even an idle
+ * database archives one segment per `archive_timeout` (see README, "WAL archive size").
  */
 export class BaseBackupCronJob extends Construct {
   /** Name of the backup PVC. */
@@ -179,6 +191,8 @@ export class BaseBackupCronJob extends Construct {
   public readonly schedule: Cron;
   /** Retention of complete backups. */
   public readonly retention: Duration;
+  /** How backups are compressed. */
+  public readonly compression: BackupCompression;
   /** Whether archived WAL is cleaned up after retention. */
   public readonly walArchiveCleanup: boolean;
   /** Image of the backup container. */
@@ -227,6 +241,11 @@ export class BaseBackupCronJob extends Construct {
       throw new Error('\'walArchiveCleanup\' is true but no \'walArchive\' was given. Pass the WalArchive whose segments the job should clean up, '
         + 'or set walArchiveCleanup: false');
     }
+    this.compression = props.compression ?? BackupCompression.zstd();
+    if (!(this.compression instanceof BackupCompression)) {
+      throw new Error(`'compression' must be a BackupCompression, got ${JSON.stringify(this.compression)}. `
+        + 'Build it with BackupCompression.zstd({ level, workers }), .gzip(level), .lz4() or .none()');
+    }
     this.image = props.image ?? PostgresImage.debian15();
     this.host = checkHost('host', props.host ?? names.primaryHost);
     this.port = checkPort('port', props.port ?? 5432);
@@ -250,7 +269,11 @@ export class BaseBackupCronJob extends Construct {
       PGHOST: this.host,
       PGPORT: String(this.port),
       PGUSER: this.user,
+      ...this.compression.environment(),
     });
+    if (props.walArchive) {
+      warnIfArchiveTooSmall(this, props.walArchive, this.retention);
+    }
 
     this.cronJob = new kplus.CronJob(this, 'Resource', {
       metadata: { name: this.cronJobName },
@@ -274,7 +297,7 @@ export class BaseBackupCronJob extends Construct {
     const container = addPostgresContainer(this.cronJob, this.image, {
       name: 'base-backup',
       command: props.scripts.command(PitrScript.BASE_BACKUP),
-      resources: props.resources,
+      resources: props.resources ?? backupResources(this.compression),
       env: this.environment,
       secretEnv: { PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: this.passwordKey }) },
     });
@@ -286,5 +309,29 @@ export class BaseBackupCronJob extends Construct {
       colocateWithArchive(this, this.cronJob, props.walArchive, primaryPodLabels, 'the backup job (walArchiveCleanup)');
       container.mount(props.walArchive.mountPath, props.walArchive);
     }
+  }
+}
+
+/** The default resources, with a CPU limit that fits the zstd workers. */
+function backupResources(compression: BackupCompression): kplus.ContainerResources {
+  const d = defaultResources();
+  return compression.cpus <= 1 ? d : { ...d, cpu: { request: d.cpu!.request, limit: kplus.Cpu.units(compression.cpus) } };
+}
+
+/**
+ * Warns when the archive clearly cannot hold the WAL that the retention keeps: the oldest retained backup may be the
+ * retention plus one day old (daily backups), and even an idle server archives one segment per `archive_timeout`.
+ */
+function warnIfArchiveTooSmall(scope: Construct, archive: WalArchive, retention: Duration): void {
+  const keepDays = retention.toSeconds() / 86400 + 1;
+  const perDay = archive.minimumBytesPerDay();
+  const kib = archive.storage.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  const days = kib * 1024 / perDay;
+  if (days < keepDays) {
+    warn(scope, 'wal-archive-too-small', `the WAL archive (${(kib / 1048576).toFixed(1)}Gi) holds about ${days.toFixed(1)} days of WAL even for an `
+      + `idle database (one segment per archive_timeout of ${archive.archiveTimeout.toSeconds()}s, `
+      + `${(archive.minimumSegmentBytes / 1024).toFixed(0)} KiB each as stored), but the backup retention keeps about ${keepDays.toFixed(1)} days. `
+      + 'When it fills up, archiving stops, pg_wal grows and the database stops. Enlarge walArchiveStorageSize, shorten the retention'
+      + (archive.compressSegments ? '' : ', or enable compressSegments'));
   }
 }

@@ -181,6 +181,7 @@ export class EmbeddedPostgresPitr extends Construct {
       cronJobName: r.backup.cronJobName,
       schedule: r.schedule,
       retention: r.retention,
+      compression: r.backupCompression,
       walArchive: this.walArchive,
       image: this.postgresImage,
       host: r.host,

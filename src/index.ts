@@ -1,6 +1,7 @@
 export * from './postgres-image';
 export * from './pitr-scripts';
 export * from './wal-archive';
+export * from './backup-compression';
 export * from './base-backup-cron-job';
 export * from './recovery-target';
 export * from './recovery-config';

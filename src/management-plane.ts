@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
+import { BackupCompression } from './backup-compression';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from './recovery-target';
 import { RestoreMode } from './restore-helper-pod';
 
@@ -160,6 +161,13 @@ export interface EmbeddedPostgresPitrOptions {
    * @default - `{name}-postgres-base-backup`
    */
   readonly backupCronJobName?: string;
+
+  /**
+   * How base backups are compressed (client side, in the backup job). Restore, the window report and retention read
+   * every method, so a change leaves older backups usable.
+   * @default BackupCompression.zstd() - level 1, one thread
+   */
+  readonly backupCompression?: BackupCompression;
 
   /**
    * Name of the scripts ConfigMap.

@@ -9,8 +9,9 @@ import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  BaseBackupCronJob, EmbeddedPostgresPitr, Kubegres, KubegresPostgres, PitrAlertRules, PitrScript, PitrScripts, PostgresImage, PrometheusRule,
-  RecoveryConfig, RecoveryTarget, RecoveryTimeline, RestoreDrillCronJob, RecoveryWindowJob, RestoreHelperPod, RestorePointJob, WalArchive,
+  BackupCompression, BaseBackupCronJob, EmbeddedPostgresPitr, Kubegres, KubegresPostgres, PitrAlertRules, PitrScript,
+  PitrScripts, PostgresImage, PrometheusRule, RecoveryConfig, RecoveryTarget, RecoveryTimeline, RestoreDrillCronJob,
+  RecoveryWindowJob, RestoreHelperPod, RestorePointJob, WalArchive,
 } from '../src';
 import { REFERENCE } from './util';
 import { API, COMPOSITE_INTERFACES, Kind, STRING } from '../src/private/api';
@@ -135,6 +136,7 @@ const CASES: { [name in keyof typeof API]: () => { build: Build; valid: object }
     };
   },
   PostgresImageOptions: () => ({ build: p => PostgresImage.of('postgres:15', p), valid: {} }),
+  ZstdCompressionOptions: () => ({ build: p => BackupCompression.zstd(p), valid: {} }),
   RunbookOptions: () => {
     const pitr = new EmbeddedPostgresPitr(fixture().chart, 'pitr', REFERENCE);
     return { build: p => pitr.runbook(p), valid: {} };
@@ -151,6 +153,7 @@ const PREFIX: { [name: string]: string } = {
   KubegresSpecVolume: 'spec.volume.',
   KubegresSpecFailover: 'spec.failover.',
   PostgresImageOptions: 'options.',
+  ZstdCompressionOptions: 'options.',
   RunbookOptions: 'options.',
   PrometheusRuleSpec: 'spec.',
   PrometheusRuleGroup: 'spec.groups[0].',

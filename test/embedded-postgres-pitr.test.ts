@@ -1,5 +1,5 @@
 import { Yaml } from 'cdk8s';
-import { EmbeddedPostgresPitr, RecoveryTarget, RecoveryTargetAction, RestoreMode } from '../src';
+import { BackupCompression, EmbeddedPostgresPitr, RecoveryTarget, RecoveryTargetAction, RestoreMode } from '../src';
 import { chart, envOf, find, inventory, REFERENCE, synth } from './util';
 
 
@@ -41,6 +41,8 @@ describe('EmbeddedPostgresPitr from the reference ManagementPlane', () => {
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
     const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
     expect(envOf(container)).toEqual({
+      BACKUP_COMPRESSION: 'zstd',
+      BACKUP_COMPRESSION_LEVEL: '1',
       BACKUP_DIR: '/var/lib/backup',
       BACKUP_NAME_PREFIX: 'tsb-postgres-base-backup',
       BACKUP_RETENTION_SECONDS: '432000',
@@ -124,6 +126,7 @@ describe('overrides', () => {
       walArchiveClaimName: 'wal',
       backupClaimName: 'bk',
       backupCronJobName: 'nightly',
+      backupCompression: BackupCompression.gzip(),
       scriptsConfigMapName: 'scripts',
       recoveryConfigMapName: 'recovery',
       restorePodName: 'restore',
@@ -153,6 +156,8 @@ describe('overrides', () => {
     expect(job.affinity).toBeUndefined(); // ReadWriteMany archive: the job may run on any node
     expect(job.containers[0].image).toBe('registry.example.com/postgres:15.10-alpine');
     expect(envOf(job.containers[0])).toMatchObject({
+      BACKUP_COMPRESSION: 'gzip',
+      BACKUP_COMPRESSION_LEVEL: '6',
       PGHOST: 'db.example',
       PGPORT: '6543',
       PGUSER: 'backup',

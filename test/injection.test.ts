@@ -131,9 +131,9 @@ describe('what does reach postgresql.conf and the environment is exactly the val
   });
   const objects = synth(c);
 
-  test('the archiving fragment has exactly its four settings, each a single quoted value', () => {
+  test('the archiving fragment has exactly its five settings, each a single quoted value', () => {
     const lines = settingLines(pitr.walArchive.postgresqlConf).map(parseSetting);
-    expect(lines.map(([k]) => k)).toEqual(['wal_level', 'archive_mode', 'archive_command', 'archive_timeout']);
+    expect(lines.map(([k]) => k)).toEqual(['wal_level', 'archive_mode', 'archive_command', 'archive_timeout', 'wal_compression']);
     expect(lines[2][1]).toBe('/bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"');
   });
 

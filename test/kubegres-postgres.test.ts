@@ -71,6 +71,7 @@ describe('KubegresPostgres through the composite', () => {
       'archive_mode = \'on\'',
       'archive_command = \'/bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"\'',
       'archive_timeout = \'60s\'',
+      'wal_compression = \'lz4\'',
     ]);
   });
 

@@ -192,7 +192,7 @@ describe('a consumer app as `cdk8s init typescript-app` lays it out (SLOW: npm i
     expect(js.stdout).toBe('\'kubegress\' is not a known parameter. Did you mean \'kubegres\'? Known: name, replicas, walArchiveStorageSize, '
       + 'walArchiveStorageClassName, walArchiveStorageAccessMode, backupStorageSize, backupStorageClassName, backupStorageAccessMode, '
       + 'backupCronSchedule, backupCleanupRetention, postgresImage, postgresUid, preset, kubegres, recoveryTarget, restore, walArchiveClaimName, '
-      + 'backupClaimName, backupCronJobName, scriptsConfigMapName, recoveryConfigMapName, restorePodName, dataClaimName, tlsSecretName, '
+      + 'backupClaimName, backupCronJobName, backupCompression, scriptsConfigMapName, recoveryConfigMapName, restorePodName, dataClaimName, tlsSecretName, '
       + 'serviceAccountName, credentialsSecretName, credentialsSecretKey, host, port, user\n'
       + '\'recoveryTarget.time\' must be a string, not a Date, got a Date (1970-01-01T00:00:00.000Z). Pass date.toISOString(), or write the time like \'2024-12-04T14:35:00Z\'\n');
   });

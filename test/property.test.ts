@@ -169,7 +169,7 @@ describe(`property: generated props either fail clearly or give valid Kubernetes
       expect(env.PGPASSWORD).toBe(`secret:${g.credentialsSecretName ?? 'postgres-credentials'}/${secretKey}`);
       expect(cron.spec.jobTemplate.spec.template.spec.containers[0].image).toBe(g.postgresImage ?? 'postgres:15-bookworm');
       // postgresql.conf fragments: only the expected settings, each one quoted value on its own line.
-      expect(settingNames(pitr.walArchive.postgresqlConf)).toEqual(['wal_level', 'archive_mode', 'archive_command', 'archive_timeout']);
+      expect(settingNames(pitr.walArchive.postgresqlConf)).toEqual(['wal_level', 'archive_mode', 'archive_command', 'archive_timeout', 'wal_compression']);
       if (target) {
         withRestore++;
         const cm = objects.find(o => o.kind === 'ConfigMap' && o.data['recovery.conf'] !== undefined);

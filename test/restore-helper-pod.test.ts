@@ -85,6 +85,8 @@ describe('RestoreHelperPod', () => {
       PRIMARY_PORT: '5432',
     });
     expect(spec.containers[0].volumeMounts).toContainEqual({ mountPath: '/etc/pitr/recovery', name: 'recovery', readOnly: true });
+    // The extract is a decompressor piped into tar: two CPUs.
+    expect(spec.containers[0].resources).toEqual({ limits: { cpu: '2', memory: '1024Mi' }, requests: { cpu: '100m', memory: '256Mi' } });
   });
 
   test('throws when automatic mode has no recovery config', () => {

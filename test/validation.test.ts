@@ -1,8 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import {
-  EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, PitrScripts, RecoveryConfig, RecoveryTarget, RecoveryTargetAction, RecoveryTimeline, WalArchive,
-} from '../src';
+import { BackupCompression, EmbeddedPostgresPitr, EmbeddedPostgresPitrProps, PitrScripts, RecoveryConfig, RecoveryTarget, RecoveryTargetAction, RecoveryTimeline, WalArchive } from '../src';
 import { chart, find, synth, REFERENCE } from './util';
 
 
@@ -344,5 +342,11 @@ describe('other options', () => {
     expect(errorOf(() => new WalArchive(c, 'wal', {
       deploymentName: 'tsb', scripts, storage: Size.gibibytes(1), accessMode: kplus.PersistentVolumeAccessMode.READ_ONLY_MANY,
     }))).toMatch(/^'accessMode' must allow writes \(the volume is written to\), got "ReadOnlyMany"\. Use ReadWriteOnce or ReadWriteMany/);
+  });
+  test('backupCompression must be a BackupCompression, named in the error with the fix', () => {
+    expectError(() => build({ backupCompression: 'zstd' as any }), 'backupCompression', '"zstd"', /must be a BackupCompression/,
+      /BackupCompression\.zstd\(\{ level, workers \}\), \.gzip\(level\), \.lz4\(\) or \.none\(\)/);
+    expect(build({ backupCompression: BackupCompression.lz4() }).baseBackup.compression.method).toBe('lz4');
+    expect(build({}).baseBackup.compression.method).toBe('zstd');
   });
 });

@@ -28,8 +28,12 @@ describe('WalArchive', () => {
       'archive_mode = \'on\'',
       'archive_command = \'/bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"\'',
       'archive_timeout = \'60s\'',
+      '# full-page images compressed in the WAL itself: fewer bytes to write, archive and replay',
+      'wal_compression = \'lz4\'',
       '',
     ].join('\n'));
+    expect(archive.compressSegments).toBe(true);
+    expect(archive.minimumSegmentBytes).toBeLessThan(16 * 1024 * 1024 / 100);
     expect(find(objects, 'ConfigMap', 'tsb-postgres-archiving').data).toEqual({ 'archiving.conf': archive.postgresqlConf });
   });
 
@@ -78,5 +82,21 @@ describe('WalArchive', () => {
 
   test('throws when archive_timeout is not a positive whole number of seconds', () => {
     expect(() => make({ archiveTimeout: Duration.seconds(0) })).toThrow('\'archiveTimeout\' must be a whole number of seconds, at least 1, got "0s"');
+  });
+
+  test('compressSegments: false stores plain segments (WAL_ARCHIVE_COMPRESSION=none in the archive command)', () => {
+    const c = chart();
+    const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
+    const archive = new WalArchive(c, 'wal', { deploymentName: 'tsb', scripts, storage: Size.gibibytes(10), compressSegments: false });
+    expect(archive.archiveCommand).toBe('WAL_ARCHIVE_COMPRESSION=none /bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"');
+    expect(archive.minimumSegmentBytes).toBe(16 * 1024 * 1024);
+    expect(archive.minimumBytesPerDay()).toBe(1440 * 16 * 1024 * 1024);
+  });
+
+  test('throws when compressSegments is not a boolean', () => {
+    const c = chart();
+    const scripts = new PitrScripts(c, 'scripts', { deploymentName: 'tsb' });
+    expect(() => new WalArchive(c, 'wal', { deploymentName: 'tsb', scripts, storage: Size.gibibytes(10), compressSegments: 'yes' as any }))
+      .toThrow(/'compressSegments' must be true or false, got "yes"/);
   });
 });

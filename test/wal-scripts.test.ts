@@ -52,12 +52,28 @@ function script(name: string, args: string[], extra: Record<string, string> = {}
 }
 
 describe('archive-wal.sh flushes', () => {
-  test('the complete copy is flushed under its temporary name, then the folder once the segment has its name', () => {
+  test('compressed (the default): the stored file is NAME.zst, flushed under its temporary name, then the folder', () => {
     const content = walSegment(65536, BigInt(42));
     fs.writeFileSync(path.join(archive, 'pitr_identity'), 'system_identifier=42\npg_major=15\n');
     fs.writeFileSync(path.join(pgdata, 'pg_wal', SEGMENT), content);
     const r = script('archive-wal.sh', [`pg_wal/${SEGMENT}`, SEGMENT]);
-    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', `archive-wal.sh: archived ${SEGMENT}\n`]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', `archive-wal.sh: archived ${SEGMENT} as ${SEGMENT}.zst\n`]);
+    expect(fs.readdirSync(archive)).toEqual([`${SEGMENT}.zst`, 'pitr_identity']);
+    expect(spawnSync('zstd', ['-dcq', path.join(archive, `${SEGMENT}.zst`)]).stdout).toEqual(content);
+    expect(r.syncs).toHaveLength(2);
+    const [file, folder] = r.syncs;
+    expect(path.basename(file.operands[0])).toMatch(new RegExp(`^\\.archive-wal\\.${SEGMENT}\\.\\d+\\.tmp$`));
+    expect(file.watched).toEqual([path.basename(file.operands[0]), 'pitr_identity']);
+    expect(folder.operands).toEqual([archive]);
+    expect(folder.watched).toEqual([`${SEGMENT}.zst`, 'pitr_identity']);
+  });
+
+  test('plain (WAL_ARCHIVE_COMPRESSION=none): the complete copy is flushed under its temporary name, then the folder once the segment has its name', () => {
+    const content = walSegment(65536, BigInt(42));
+    fs.writeFileSync(path.join(archive, 'pitr_identity'), 'system_identifier=42\npg_major=15\n');
+    fs.writeFileSync(path.join(pgdata, 'pg_wal', SEGMENT), content);
+    const r = script('archive-wal.sh', [`pg_wal/${SEGMENT}`, SEGMENT], { WAL_ARCHIVE_COMPRESSION: 'none' });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', `archive-wal.sh: archived ${SEGMENT} as ${SEGMENT}\n`]);
     expect(fs.readFileSync(path.join(archive, SEGMENT))).toEqual(content);
 
     expect(r.syncs).toHaveLength(2);
@@ -128,11 +144,11 @@ describe('restore-wal.sh contract', () => {
 
   test('a copy that fails halfway exits 1 and leaves no partial file at %p, nor a temporary one', () => {
     fs.writeFileSync(path.join(archive, SEGMENT), Buffer.alloc(8192, 5));
-    // A cp that writes half of the file, then fails (a full disk).
-    fs.writeFileSync(path.join(bin, 'cp'), '#!/bin/sh\n[ "$1" = -- ] && shift\nhead -c 4096 "$1" >"$2"\nexit 1\n', { mode: 0o755 });
+    // A read of the plain archived file that writes half of it, then fails (a full disk).
+    fs.writeFileSync(path.join(bin, 'cat'), '#!/bin/sh\n[ "$1" = -- ] && shift\nhead -c 4096 "$1"\nexit 1\n', { mode: 0o755 });
     const r = script('restore-wal.sh', [SEGMENT, 'pg_wal/RECOVERYXLOG']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^restore-wal\.sh: ERROR: copy of '.*' to '.*' failed\n$/);
+    expect(r.stderr).toMatch(/^restore-wal\.sh: ERROR: reading the archived .* into '.*' failed\n$/);
     expect(fs.readdirSync(path.join(pgdata, 'pg_wal'))).toEqual([]);
   });
 
@@ -141,5 +157,20 @@ describe('restore-wal.sh contract', () => {
       const r = script('restore-wal.sh', args);
       expect([args, r.status]).toEqual([args, 1]);
     }
+  });
+
+  test('a compressed file that fails to decompress halfway exits 1 and leaves nothing at %p', () => {
+    fs.writeFileSync(path.join(archive, `${SEGMENT}.zst`), spawnSync('zstd', ['-q', '-c'], { input: Buffer.alloc(1024 * 1024, 5) }).stdout.subarray(0, 40));
+    const r = script('restore-wal.sh', [SEGMENT, 'pg_wal/RECOVERYXLOG']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/restore-wal\.sh: ERROR: reading the archived .* into '.*' failed\n$/);
+    expect(fs.readdirSync(path.join(pgdata, 'pg_wal'))).toEqual([]);
+  });
+
+  test('a compressed file is decompressed to %p', () => {
+    fs.writeFileSync(path.join(archive, `${SEGMENT}.zst`), spawnSync('zstd', ['-q', '-c'], { input: Buffer.alloc(8192, 9) }).stdout);
+    const r = script('restore-wal.sh', [SEGMENT, 'pg_wal/RECOVERYXLOG']);
+    expect([r.status, r.stderr]).toEqual([0, `restore-wal.sh: restored ${SEGMENT}\n`]);
+    expect(fs.readFileSync(path.join(pgdata, 'pg_wal', 'RECOVERYXLOG'))).toEqual(Buffer.alloc(8192, 9));
   });
 });

@@ -64,10 +64,10 @@ describe('synth-time warnings', () => {
   });
 
   test('the quiet values', () => {
-    expect(WARNING_IDS.map(id => isQuiet(id, ''))).toEqual([false, false, false]);
-    expect(WARNING_IDS.map(id => isQuiet(id, '0'))).toEqual([false, false, false]);
-    expect(WARNING_IDS.map(id => isQuiet(id, 'true'))).toEqual([true, true, true]);
-    expect(WARNING_IDS.map(id => isQuiet(id, 'kubegres-failover-disabled, archive-read-write-once'))).toEqual([true, false, true]);
+    expect(WARNING_IDS.map(id => isQuiet(id, ''))).toEqual([false, false, false, false]);
+    expect(WARNING_IDS.map(id => isQuiet(id, '0'))).toEqual([false, false, false, false]);
+    expect(WARNING_IDS.map(id => isQuiet(id, 'true'))).toEqual([true, true, true, true]);
+    expect(WARNING_IDS.map(id => isQuiet(id, 'kubegres-failover-disabled, archive-read-write-once'))).toEqual([true, false, true, false]);
   });
 
   test('a real App.synth() prints them too', () => {

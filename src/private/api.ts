@@ -12,6 +12,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { invalid, show, unknownKey } from './validate';
 // The classes are read only when a check runs, so these modules may import this one in turn.
+import { BackupCompression, ZstdCompressionOptions } from '../backup-compression';
 import { BaseBackupCronJob, BaseBackupCronJobProps } from '../base-backup-cron-job';
 import type { RunbookOptions } from '../embedded-postgres-pitr';
 import type { KubegresPostgresProps } from '../kubegres-postgres';
@@ -152,6 +153,7 @@ export function checkKind(prop: string, value: unknown, k: Kind): void {
 export const SCRIPTS = instance('PitrScripts', () => PitrScripts, 'the scripts ConfigMap construct');
 export const IMAGE = instance('PostgresImage', () => PostgresImage, 'PostgresImage.of(\'postgres:15-bookworm\')');
 export const WAL_ARCHIVE = instance('WalArchive', () => WalArchive, 'the WAL archive construct');
+export const COMPRESSION = instance('BackupCompression', () => BackupCompression, 'BackupCompression.zstd(), .gzip(), .lz4() or .none()');
 export const BASE_BACKUP = instance('BaseBackupCronJob', () => BaseBackupCronJob, 'the base backup construct');
 export const RECOVERY_CONFIG = instance('RecoveryConfig', () => RecoveryConfig, 'the recovery settings construct');
 export const TARGET = instance('RecoveryTarget', () => RecoveryTarget,
@@ -265,6 +267,7 @@ export const API = {
     settingsConfigMapName: STRING,
     mountPath: STRING,
     archiveTimeout: DURATION,
+    compressSegments: BOOLEAN,
   } satisfies Shape<WalArchiveProps>,
   BaseBackupCronJobProps: {
     deploymentName: required(STRING),
@@ -290,7 +293,12 @@ export const API = {
     backoffLimit: NUMBER,
     timeout: DURATION,
     startingDeadline: DURATION,
+    compression: COMPRESSION,
   } satisfies Shape<BaseBackupCronJobProps>,
+  ZstdCompressionOptions: {
+    level: NUMBER,
+    workers: NUMBER,
+  } satisfies Shape<ZstdCompressionOptions>,
   RecoveryConfigProps: {
     deploymentName: required(STRING),
     scripts: required(SCRIPTS),

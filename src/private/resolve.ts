@@ -9,6 +9,7 @@ import {
   checkHost, checkObjectName, checkPort, checkPositiveInteger, checkRoleName, checkSecretKey, invalid, parseAccessMode, parseCron,
   parseSeconds, parseSize, show, unknownKey,
 } from './validate';
+import { BackupCompression } from '../backup-compression';
 import { EmbeddedPostgresPitrProps, InstallPreset, KubegresOptions, RestoreOptions } from '../management-plane';
 import { PostgresImage } from '../postgres-image';
 import { RecoveryTarget, RecoveryTargetAction, RecoveryTimeline } from '../recovery-target';
@@ -44,6 +45,12 @@ const RULES: { [K in keyof Required<EmbeddedPostgresPitrProps>]: (v: any, p: str
   walArchiveClaimName: (v, p) => optionalName(p, v),
   backupClaimName: (v, p) => optionalName(p, v),
   backupCronJobName: (v, p) => (v === undefined ? undefined : checkObjectName(p, str(p, v), 52)),
+  backupCompression: (v, p) => {
+    if (v !== undefined && !(v instanceof BackupCompression)) {
+      invalid(p, v, 'must be a BackupCompression', 'Build it with BackupCompression.zstd({ level, workers }), .gzip(level), .lz4() or .none()');
+    }
+    return v ?? BackupCompression.zstd();
+  },
   scriptsConfigMapName: (v, p) => optionalName(p, v),
   recoveryConfigMapName: (v, p) => optionalName(p, v),
   restorePodName: (v, p) => optionalName(p, v),
@@ -108,6 +115,7 @@ export interface ResolvedPitr {
   readonly walArchive: { size: Size; storageClassName: string; accessMode: kplus.PersistentVolumeAccessMode; claimName: string };
   readonly backup: { size: Size; storageClassName: string; accessMode: kplus.PersistentVolumeAccessMode; claimName: string; cronJobName: string };
   readonly schedule: Cron;
+  readonly backupCompression: BackupCompression;
   readonly retention: Duration;
   readonly scriptsConfigMapName: string;
   readonly recoveryConfigMapName: string;
@@ -176,6 +184,7 @@ export function resolveProps(props: EmbeddedPostgresPitrProps): ResolvedPitr {
       cronJobName,
     },
     schedule: v.backupCronSchedule,
+    backupCompression: v.backupCompression,
     retention: v.backupCleanupRetention,
     scriptsConfigMapName: v.scriptsConfigMapName ?? names.scriptsConfigMap,
     recoveryConfigMapName: v.recoveryConfigMapName ?? names.recoveryConfigMap,

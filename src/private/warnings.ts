@@ -16,7 +16,9 @@ export const WARNING_METADATA = 'cdk8s-postgres-pitr:warning';
 export const QUIET_VARIABLE = 'CDK8S_POSTGRES_PITR_QUIET';
 
 /** Every warning the library gives, by id (README, "Warnings"). */
-export const WARNING_IDS = ['archive-read-write-once', 'retention-below-interval', 'kubegres-failover-disabled'] as const;
+export const WARNING_IDS = [
+  'archive-read-write-once', 'retention-below-interval', 'kubegres-failover-disabled', 'wal-archive-too-small',
+] as const;
 
 /** The id of a warning. */
 export type WarningId = typeof WARNING_IDS[number];

@@ -1,21 +1,24 @@
 #!/bin/sh
-# archive-wal.sh: PostgreSQL archive_command. Copies one WAL file into the WAL archive.
+# archive-wal.sh: PostgreSQL archive_command. Stores one WAL file in the WAL archive.
 #
 # Usage (postgresql.conf; the working directory is the data directory):
 #   archive_command = '/bin/sh /opt/pitr/scripts/archive-wal.sh "%p" "%f"'
 #
 # Environment:
-#   WAL_ARCHIVE_DIR  archive folder (default /var/lib/postgresql/wal-archive)
+#   WAL_ARCHIVE_DIR          archive folder (default /var/lib/postgresql/wal-archive)
+#   WAL_ARCHIVE_COMPRESSION  zstd (default: segments and .partial files stored as %f.zst; needs
+#                            the zstd command) | none (stored as %f)
 #
 # Behaviour:
-#   - copies %p to a hidden temporary name inside WAL_ARCHIVE_DIR, checks the copy, flushes it
-#     to disk (file, then folder), then links it to %f without ever overwriting;
-#   - %f already archived with identical content: success (a re-archive after a crash);
-#     with different content: failure, the archived file is kept;
+#   - writes %p in its stored form (pitr-store.sh archive_store) to a hidden temporary name
+#     inside WAL_ARCHIVE_DIR, checks it against %p, flushes it to disk (file, then folder), then
+#     links it to its final name without ever overwriting;
+#   - %f already archived (plain or compressed) with identical content: success (a re-archive
+#     after a crash); with different content: failure, the archived file is kept;
 #   - accepts segment, .partial, .history and .backup names.
 # Exit codes: 0 archived (or identical copy already there); 1 any failure (PostgreSQL keeps the
 # file and retries later). Temporary files are removed on failure.
-# Needs pitr-lib.sh in the same folder. Messages go to stderr (the server log).
+# Needs pitr-lib.sh and pitr-store.sh in the same folder. Messages go to stderr (the server log).
 set -eu
 
 me='archive-wal.sh'
@@ -25,6 +28,9 @@ script_dir=$(dirname "$0")
 [ -f "$script_dir/pitr-lib.sh" ] || { printf '%s: ERROR: %s not found\n' "$me" "$script_dir/pitr-lib.sh" >&2; exit 1; }
 # shellcheck source=pitr-lib.sh
 . "$script_dir/pitr-lib.sh"
+need_helper pitr-store.sh
+# shellcheck source=pitr-store.sh
+. "$script_dir/pitr-store.sh"
 [ -f "$script_dir/pitr-identity.sh" ] || fail "$script_dir/pitr-identity.sh not found"
 # shellcheck source=pitr-identity.sh
 . "$script_dir/pitr-identity.sh"
@@ -42,18 +48,18 @@ check_args() {
 # already_there: $dest exists. Identical content is success (PostgreSQL re-archives after a
 # crash), a different content is an error that must never be resolved by overwriting.
 already_there() {
-  if cmp -s -- "$src" "$dest"; then
+  if archive_same "$src" "$name"; then
     log "$name already archived with identical content; nothing to do"
     exit 0
   fi
-  fail "'$dest' already exists with DIFFERENT content; refusing to overwrite it (another server archiving into the same folder, or a timeline clash?)"
+  fail "'$(archived_path "$name" || printf '%s' "$dest")' already exists with DIFFERENT content; refusing to overwrite it (another server archiving into the same folder, or a timeline clash?)"
 }
 
-# copy_to_tmp: copies $src to a hidden temporary name in the archive, checks it, flushes it.
+# copy_to_tmp: stores $src under a hidden temporary name in the archive (archive_store checks
+# it), flushes it and sets dest to its final name.
 copy_to_tmp() {
   tmp="$WAL_ARCHIVE_DIR/.archive-wal.$name.$$.tmp"
-  cp -- "$src" "$tmp" || fail "copy of '$src' to '$tmp' failed"
-  cmp -s -- "$src" "$tmp" || fail "the copy '$tmp' differs from '$src' (short write?)"
+  dest=$(archive_store "$src" "$name" "$tmp") || exit 1
   flush "$tmp" || fail "flushing '$tmp' to disk failed"
 }
 
@@ -79,13 +85,13 @@ main() {
   [ "$#" -eq 2 ] || fail "usage: $me <path (%p)> <file name (%f)>"
   check_args "$1" "$2"
   dest="$WAL_ARCHIVE_DIR/$name"
-  if [ -e "$dest" ] || [ -L "$dest" ]; then
+  if archived_path "$name" >/dev/null || [ -e "$dest" ] || [ -L "$dest" ]; then
     already_there
   fi
   check_archive_identity "$src" "$name"
   copy_to_tmp
   publish
-  log "archived $name"
+  log "archived $name as ${dest##*/}"
 }
 
 main "$@"

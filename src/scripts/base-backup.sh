@@ -12,18 +12,19 @@
 #   BACKUP_CHECKPOINT                   fast (fast | spread)
 #   WAL_ARCHIVE_DIR                     /var/lib/postgresql/wal-archive
 #   WAL_ARCHIVE_CLEANUP                 true (true | false)
-# Needs pitr-lib.sh, pitr-store.sh, pitr-identity.sh, pitr-catalog.sh and base-backup-*.sh beside it.
+#   BACKUP_COMPRESSION                  zstd (zstd | gzip | lz4 | none), client side: this job's CPU
+#   BACKUP_COMPRESSION_LEVEL            empty: zstd 1, gzip 6, lz4's default
+#   BACKUP_COMPRESSION_WORKERS          0 (zstd only: compression threads; 0 = one thread)
+# Needs pitr-lib.sh, pitr-store*.sh, pitr-identity.sh, pitr-catalog.sh and base-backup-*.sh beside it.
 #
 # Result: ${BACKUP_DIR}/${BACKUP_NAME_PREFIX}-DD_MM_YYYY_HH_MM_SS (UTC start time) holding exactly
-# base.tar.gz, pg_wal.tar.gz, backup_manifest, pitr_identity (pitr-identity.sh) and pitr_backup_info
-# (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded up), start_lsn,
-# end_lsn, timeline, start_wal; then archive_check* from the continuity check that ends the run).
-# The backup is written to ${BACKUP_DIR}/.incomplete-<name>, verified, then renamed; a trap
-# removes it on failure, TERM or INT, and stale .incomplete-/.deleting- folders of this prefix
-# from a killed run are removed at the start of the next one.
-# Retention: complete backups of this prefix (folder name matches and pitr_backup_info exists)
-# whose end_epoch is older than now - BACKUP_RETENTION_SECONDS are deleted, never the newest one;
-# then pg_archivecleanup removes WAL older than the oldest retained backup's start_wal.
+# base.tar.EXT, pg_wal.tar.EXT (EXT: zst, gz, lz4, or plain .tar), backup_manifest, pitr_identity and
+# pitr_backup_info (key=value lines: name, start_time, start_epoch, end_time, end_epoch (rounded up),
+# start_lsn, end_lsn, timeline, start_wal, compression; then archive_check* from the continuity check).
+# Written to ${BACKUP_DIR}/.incomplete-<name>, verified, renamed; a trap removes it on failure, TERM
+# or INT; stale .incomplete-/.deleting- folders of this prefix from a killed run go at the next start.
+# Retention: complete backups of this prefix (with pitr_backup_info) that ended before now -
+# BACKUP_RETENTION_SECONDS are deleted, never the newest; then the WAL before the oldest one's start_wal.
 # Exit codes: 0 success; 1 any failure (nothing that looks like a backup is left behind).
 set -eu
 
@@ -63,6 +64,7 @@ check_settings() {
   need_helper pitr-catalog.sh
   [ -w "$BACKUP_DIR" ] || fail "backup folder '$BACKUP_DIR' is not writable"
   need_command pg_basebackup
+  compress_arg=$(backup_compress_arg) || exit 1
 }
 
 # remove_leftovers: removes the .incomplete-/.deleting- folders of this prefix of a killed run.
@@ -104,7 +106,7 @@ cleanup() {
 take_backup() {
   mkdir -m 0700 -- "$work" || fail "could not create '$work'"
   log "starting backup $name of ${PGHOST:-local socket}:$PGPORT as ${PGUSER:-default user} into $work"
-  pg_basebackup -D "$work" -Ft -z -X stream --checkpoint="$BACKUP_CHECKPOINT" \
+  pg_basebackup -D "$work" -Ft --compress="$compress_arg" -X stream --checkpoint="$BACKUP_CHECKPOINT" \
     --manifest-checksums=CRC32C -w -l "$name" &
   child=$!
   rc=0
@@ -115,7 +117,8 @@ take_backup() {
   # with end_epoch <= a recovery target time really ends before that target.
   end_epoch=$(($(date -u +%s) + 1))
   end_time=$(iso "$end_epoch")
-  log "pg_basebackup finished in $((end_epoch - start_epoch)) s; verifying"
+  backup_pack_wal "$work"
+  log "pg_basebackup ($compress_arg) finished in $((end_epoch - start_epoch)) s; verifying"
 }
 
 # identify_system: sets sysid and major (IDENTIFY_SYSTEM); fails when the archive is another system's.
@@ -131,8 +134,8 @@ identify_system() {
 # publish: writes pitr_backup_info and pitr_identity, flushes the backup and renames it.
 publish() {
   write_identity "$work/pitr_identity" "$sysid" "$major" "$timeline" || fail "could not write $work/pitr_identity"
-  printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\n' \
-    "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" \
+  printf 'name=%s\nstart_time=%s\nstart_epoch=%s\nend_time=%s\nend_epoch=%s\nstart_lsn=%s\nend_lsn=%s\ntimeline=%s\nstart_wal=%s\ncompression=%s\n' \
+    "$name" "$start_time" "$start_epoch" "$end_time" "$end_epoch" "$start_lsn" "$end_lsn" "$timeline" "$start_wal" "$compress_arg" \
     >"$work/pitr_backup_info" || fail "could not write $work/pitr_backup_info"
   for f in "$work"/*; do flush "$f"; done
   flush "$work"
@@ -163,11 +166,8 @@ clean_wal_archive() {
   oldest_line=$(catalog backups | head -n 1) || fail "could not list the backups"
   parse_backup "$oldest_line"
   is_wal_name "$b_start_wal" || fail "oldest retained backup $b_name has no valid start_wal"
-  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
-  before=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
-  pg_archivecleanup "$WAL_ARCHIVE_DIR" "$b_start_wal" || fail "pg_archivecleanup failed"
-  after=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
-  log "WAL cleanup: removed $((before - after)) archived files older than $b_start_wal (start of the oldest retained backup $b_name)"
+  removed=$(archive_remove_before "$b_start_wal") || exit 1
+  log "WAL cleanup: removed $removed archived files older than $b_start_wal (start of the oldest retained backup $b_name)"
 }
 
 main() {

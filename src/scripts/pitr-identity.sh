@@ -38,8 +38,11 @@ wal_system_identifier() {
 # when FILE already exists.
 write_identity() {
   pitr_id_tmp="$1.$$.tmp"
-  printf 'system_identifier=%s\npg_major=%s\ntimeline=%s\nlibrary_version=%s\nwritten_at=%s\n' \
-    "$2" "$3" "$4" "$(library_version)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pitr_id_tmp" || fail "could not write $pitr_id_tmp"
+  if ! printf 'system_identifier=%s\npg_major=%s\ntimeline=%s\nlibrary_version=%s\nwritten_at=%s\n' \
+    "$2" "$3" "$4" "$(library_version)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$pitr_id_tmp"; then
+    rm -f -- "$pitr_id_tmp"
+    fail "could not write $pitr_id_tmp (a full or read-only folder?)"
+  fi
   flush "$pitr_id_tmp"
   if ln -- "$pitr_id_tmp" "$1" 2>/dev/null; then
     rm -f -- "$pitr_id_tmp"

@@ -2,15 +2,28 @@
 # pitr-store.sh: how the WAL archive and the base backups are stored on their volumes. Sourced
 # after pitr-lib.sh, never run; it only defines functions. Every script that reads archived WAL
 # or a backup's files goes through these functions, so the storage format lives in one place.
+# It sources pitr-store-backup.sh (the backup half) from the same folder.
 #
 # Reads WAL_ARCHIVE_DIR (the archive folder). Backup folders are given as arguments.
 #
-# Archive:
+# Archive format: WAL segments and .partial files are stored zstd-compressed as NAME.zst
+# (archive_store); .history and .backup files stay plain (small, and read by people). A plain
+# NAME written before compression (or with WAL_ARCHIVE_COMPRESSION=none) is read the same way,
+# so an archive may mix both.
 #   archive_names           the WAL file names the archive holds (segments, .history, .partial,
 #                           .backup), without any storage suffix, one a line, unsorted
-#   archived_path NAME      the path of the file holding NAME; returns 1 when NAME is not archived
+#   archived_path NAME      the path of the file holding NAME (maybe compressed); returns 1 when
+#                           NAME is not archived
 #   archived_cat NAME       NAME's content, as PostgreSQL wrote it, on stdout; returns 1 when absent
-# Backups (BDIR is a backup folder):
+#   archived_to_file NAME DEST  writes NAME's content to the file DEST (for pg_waldump); 1 when absent
+#   archived_mtime NAME     the Unix time the archived file was written; returns 1 when absent
+#   archived_size NAME      NAME's content size in bytes; returns 1 when absent
+#   archive_store SRC NAME TMP  writes SRC, in the stored form of NAME, to the new file TMP and
+#                           prints the final path TMP must be linked to (the caller publishes it)
+#   archive_same SRC NAME   whether the archived NAME has exactly SRC's content
+#   archive_remove_before START_WAL  removes the archived segments and .partial files before
+#                           START_WAL (pg_archivecleanup, plain and compressed) and prints how many
+# Backups (BDIR is a backup folder): see pitr-store-backup.sh.
 #   backup_check_files BDIR   fails unless the backup's data files are present and not empty
 #   backup_wal_list BDIR      "SIZE NAME" for each file of the backup's own pg_wal, one a line
 #   backup_extract BDIR DEST  extracts the data directory into DEST (an existing, empty folder)
@@ -20,46 +33,89 @@
 
 # archive_names: see above.
 archive_names() {
-  ls -A -- "$WAL_ARCHIVE_DIR" || fail "cannot list '$WAL_ARCHIVE_DIR'"
+  pitr_names=$(ls -A -- "$WAL_ARCHIVE_DIR") || fail "cannot list '$WAL_ARCHIVE_DIR'"
+  [ -z "$pitr_names" ] || printf '%s\n' "$pitr_names" | sed 's/\.zst$//'
 }
 
-# archived_path NAME: see above.
+# archived_path NAME: see above. A plain NAME wins over NAME.zst.
 archived_path() {
-  [ -f "$WAL_ARCHIVE_DIR/$1" ] || return 1
-  printf '%s\n' "$WAL_ARCHIVE_DIR/$1"
+  for pitr_p in "$WAL_ARCHIVE_DIR/$1" "$WAL_ARCHIVE_DIR/$1.zst"; do
+    if [ -f "$pitr_p" ]; then
+      printf '%s\n' "$pitr_p"
+      return 0
+    fi
+  done
+  return 1
 }
 
 # archived_cat NAME: see above.
 archived_cat() {
   pitr_src=$(archived_path "$1") || return 1
-  cat -- "$pitr_src"
+  case "$pitr_src" in
+    *.zst) zstd -dcq -- "$pitr_src" ;;
+    *) cat -- "$pitr_src" ;;
+  esac
 }
 
-# backup_check_files BDIR: see above.
-backup_check_files() {
-  for pitr_f in base.tar.gz pg_wal.tar.gz; do
-    [ -s "$1/$pitr_f" ] || fail "$1/$pitr_f is missing or empty"
-  done
+# archived_to_file NAME DEST: see above.
+archived_to_file() {
+  archived_path "$1" >/dev/null || return 1
+  archived_cat "$1" >"$2"
 }
 
-# backup_wal_list BDIR: see above.
-backup_wal_list() {
-  tar tzvf "$1/pg_wal.tar.gz" | awk '{ n = $NF; sub(/^.*\//, "", n); if (n != "") print $3, n }'
+# archived_mtime NAME: see above.
+archived_mtime() {
+  pitr_src=$(archived_path "$1") || return 1
+  stat -c %Y -- "$pitr_src"
 }
 
-# backup_extract BDIR DEST: see above.
-backup_extract() {
-  log "extracting $1/base.tar.gz into $2"
-  tar xzf "$1/base.tar.gz" -C "$2" || fail "extracting base.tar.gz failed"
-  mkdir -p -- "$2/pg_wal" || fail "could not create $2/pg_wal"
-  tar xzf "$1/pg_wal.tar.gz" -C "$2/pg_wal" || fail "extracting pg_wal.tar.gz failed"
+# archived_size NAME: see above.
+archived_size() {
+  pitr_src=$(archived_path "$1") || return 1
+  case "$pitr_src" in
+    *.zst)
+      zstd -tq -- "$pitr_src" 2>/dev/null || fail "cannot read the archived $pitr_src"
+      zstd -dcq -- "$pitr_src" | wc -c | tr -d ' ' ;;
+    *) stat -c %s -- "$pitr_src" ;;
+  esac
 }
 
-# backup_size_bytes BDIR: see above.
-backup_size_bytes() {
-  [ -f "$1/backup_manifest" ] || return 0
-  {
-    sed -n 's/.*"Size": *\([0-9][0-9]*\).*/\1/p' "$1/backup_manifest"
-    backup_wal_list "$1" | cut -d ' ' -f 1
-  } | awk '/^[0-9]+$/ { s += $1 } END { printf "%.0f\n", s }'
+# archive_store SRC NAME TMP: see above. WAL_ARCHIVE_COMPRESSION=none stores plain files. The
+# stored file is read back and compared with SRC before the path is printed.
+archive_store() {
+  pitr_dest="$WAL_ARCHIVE_DIR/$2"
+  case "${WAL_ARCHIVE_COMPRESSION:-zstd}:$2" in
+    none:* | *:*.history | *:*.backup)
+      cp -- "$1" "$3" || fail "copy of '$1' to '$3' failed"
+      cmp -s -- "$1" "$3" || fail "the copy '$3' differs from '$1' (short write?)" ;;
+    zstd:*)
+      zstd -q -c -- "$1" >"$3" || fail "zstd compression of '$1' into '$3' failed"
+      zstd -dcq -- "$3" | cmp -s -- "$1" - || fail "the compressed copy '$3' does not decompress to '$1'"
+      pitr_dest="$pitr_dest.zst" ;;
+    *) fail "WAL_ARCHIVE_COMPRESSION must be zstd or none, got '${WAL_ARCHIVE_COMPRESSION:-}'" ;;
+  esac
+  printf '%s\n' "$pitr_dest"
 }
+
+# archive_same SRC NAME: see above (content, not stored bytes).
+archive_same() {
+  pitr_src=$(archived_path "$2") || return 1
+  case "$pitr_src" in
+    *.zst) zstd -dcq -- "$pitr_src" 2>/dev/null | cmp -s -- "$1" - ;;
+    *) cmp -s -- "$1" "$pitr_src" ;;
+  esac
+}
+
+# archive_remove_before START_WAL: see above. -x .zst: a compressed segment counts by its name
+# without the suffix; plain ones are removed as before.
+archive_remove_before() {
+  [ -d "$WAL_ARCHIVE_DIR" ] || fail "WAL archive folder '$WAL_ARCHIVE_DIR' does not exist"
+  pitr_before=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
+  pg_archivecleanup -x .zst "$WAL_ARCHIVE_DIR" "$1" >&2 || fail "pg_archivecleanup failed"
+  pitr_after=$(find "$WAL_ARCHIVE_DIR" -type f | wc -l)
+  printf '%s\n' "$((pitr_before - pitr_after))"
+}
+
+need_helper pitr-store-backup.sh
+# shellcheck source=pitr-store-backup.sh disable=SC2154 # script_dir: set by the script that sources this file
+. "$script_dir/pitr-store-backup.sh"

@@ -43,7 +43,7 @@ check_settings() {
 # recoverable time, empty if unknown), latest_source (how it was found) and approximate.
 find_latest() {
   # Archived segment names, oldest first (sort key: segment number part, then timeline).
-  segments=$(find "$WAL_ARCHIVE_DIR" -maxdepth 1 -type f | sed 's|^.*/||' |
+  segments=$(archive_names |
     awk 'length($0) == 24 && $0 !~ /[^0-9A-F]/ { print substr($0, 9) substr($0, 1, 8), $0 }' | sort | cut -d ' ' -f 2)
   newest=$(printf '%s\n' "$segments" | tail -n 1)
   latest=''
@@ -53,8 +53,8 @@ find_latest() {
   if command -v pg_waldump >/dev/null 2>&1; then
     # The newest segment may hold no commit (e.g. only a segment switch): look back a little.
     for seg in $(printf '%s\n' "$segments" | tail -n 4 | sed -n '1!G;h;$p'); do
-      c=$(TZ=UTC pg_waldump "$WAL_ARCHIVE_DIR/$seg" 2>/dev/null |
-        sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1 || true)
+      c=$(pitr_t=$(mktemp -d) && archived_to_file "$seg" "$pitr_t/$seg" && TZ=UTC pg_waldump "$pitr_t/$seg" 2>/dev/null |
+        sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1; rm -rf -- "${pitr_t:-/nonexistent}")
       [ -n "$c" ] || continue
       e=$(date -u -d "$c" +%s 2>/dev/null || true)
       [ -n "$e" ] || continue
@@ -64,7 +64,7 @@ find_latest() {
       return 0
     done
   fi
-  latest=$(iso "$(stat -c %Y "$WAL_ARCHIVE_DIR/$newest")")
+  latest=$(iso "$(archived_mtime "$newest")")
   latest_source="modification time of $newest (approximate)"
 }
 
@@ -84,7 +84,7 @@ find_gaps() {
   earliest=$b_end_time
   oldest_wal=$b_start_wal
   segsize=16777216
-  if [ -n "$newest" ]; then segsize=$(stat -c %s "$WAL_ARCHIVE_DIR/$newest"); fi
+  if [ -n "$newest" ]; then segsize=$(archived_size "$newest"); fi
   check_wal "$oldest_wal" "$segsize" "$(backup_wal_list "$BACKUP_DIR/$oldest" 2>/dev/null | cut -d ' ' -f 2 || true)"
 }
 

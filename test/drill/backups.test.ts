@@ -14,7 +14,7 @@ const servers: PgServer[] = [];
 
 beforeAll(async () => {
   cluster = await DrillCluster.create('backups');
-  // Enough data that a gzip'ed base backup takes a few seconds, so it can be killed midway.
+  // Enough data that a gzip'ed base backup (BACKUP_COMPRESSION=gzip) takes a few seconds, so it can be killed midway.
   cluster.primary.sql('CREATE TABLE big AS SELECT g, md5(g::text) || md5((g * 7)::text) AS filler FROM generate_series(1, 1500000) g');
   await cluster.switchAndArchive();
 });
@@ -28,7 +28,8 @@ function leftovers(): string[] {
 }
 
 async function killBackupMidway(signal: NodeJS.Signals): Promise<void> {
-  const child = runBackground(...cluster.synth.commandOf('CronJob', 'tsb-postgres-base-backup', cluster.paths), cluster.backupEnv());
+  // gzip, the slowest method, so that the backup is still running when it is seen midway.
+  const child = runBackground(...cluster.synth.commandOf('CronJob', 'tsb-postgres-base-backup', cluster.paths), cluster.backupEnv({ BACKUP_COMPRESSION: 'gzip' }));
   const exited = new Promise<void>(resolve => child.on('exit', () => resolve()));
   await waitFor('the backup to be midway', () => {
     const tmp = fs.readdirSync(cluster.paths.backup).find(f => f.startsWith('.incomplete-'));

@@ -3,6 +3,7 @@
  * archive and a backup folder in temporary folders, and helpers to back up and to restore with the synthesized
  * restore helper's environment.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -98,13 +99,27 @@ export class DrillCluster {
   /** Switches WAL and waits until the segment is in the archive. */
   public async switchAndArchive(): Promise<string> {
     const segment = this.primary.sql('SELECT pg_walfile_name(pg_switch_wal())');
-    await waitFor(`archiving of ${segment}`, () => fs.existsSync(path.join(this.paths.walArchive, segment)) ? true : undefined);
+    await waitFor(`archiving of ${segment}`, () => this.isArchived(segment) ? true : undefined);
     return segment;
   }
 
-  /** The WAL segments in the archive, sorted. */
+  /** Whether the archive holds NAME, stored plain or zstd-compressed (`NAME.zst`). */
+  public isArchived(name: string, dir = this.paths.walArchive): boolean {
+    return archivedFile(dir, name) !== undefined;
+  }
+
+  /** The WAL segments in the archive (names without the storage suffix), sorted. */
   public archivedSegments(): string[] {
-    return fs.readdirSync(this.paths.walArchive).filter(f => /^[0-9A-F]{24}$/.test(f)).sort();
+    return fs.readdirSync(this.paths.walArchive).map(f => f.replace(/\.zst$/, '')).filter(f => /^[0-9A-F]{24}$/.test(f)).sort();
+  }
+
+  /** The content of an archived WAL file, as the server wrote it. */
+  public archivedContent(name: string): Buffer {
+    const file = archivedFile(this.paths.walArchive, name);
+    if (!file) {
+      throw new Error(`${name} is not in the archive`);
+    }
+    return file.endsWith('.zst') ? execFileSync('zstd', ['-dcq', file], { maxBuffer: 64 * 1024 * 1024 }) : fs.readFileSync(file);
   }
 
   /**
@@ -212,7 +227,13 @@ export class DrillCluster {
   public commitTime(xid: string): string {
     for (const seg of this.archivedSegments().reverse()) {
       // pg_waldump exits non-zero at the end of the last valid record; its output up to there is what we read.
-      const r = run('pg_waldump', ['-p', this.paths.walArchive, '-r', 'Transaction', seg, seg]);
+      const dir = path.join(this.root, 'waldump');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, seg), this.archivedContent(seg));
+      fs.chmodSync(dir, 0o755);
+      fs.chmodSync(path.join(dir, seg), 0o644);
+      const r = run('pg_waldump', ['-p', dir, '-r', 'Transaction', seg, seg]);
+      fs.rmSync(path.join(dir, seg));
       const line = r.stdout.split('\n').find(l => new RegExp(`tx:\\s+${xid},`).test(l) && /desc: COMMIT/.test(l));
       if (line) {
         return /desc: COMMIT (\S+ \S+ UTC)/.exec(line)![1];
@@ -222,6 +243,11 @@ export class DrillCluster {
   }
 }
 
+
+/** The file holding an archived WAL file NAME in DIR: NAME, or NAME.zst (compressed by archive-wal.sh); undefined if none. */
+export function archivedFile(dir: string, name: string): string | undefined {
+  return [name, `${name}.zst`].map(f => path.join(dir, f)).find(f => fs.existsSync(f));
+}
 
 /** The segment number of a WAL file name (16 MB segments), ignoring the timeline. */
 export function segno(name: string): number {

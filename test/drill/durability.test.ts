@@ -61,7 +61,7 @@ describe('durability and retention drills', () => {
     const [name] = cluster.backups();
     const work = path.join(backupDir(), `.incomplete-${name}`);
     const final = path.join(backupDir(), name);
-    const files = ['backup_manifest', 'base.tar.gz', 'pg_wal.tar.gz', 'pitr_backup_info', 'pitr_identity'];
+    const files = ['backup_manifest', 'base.tar.zst', 'pg_wal.tar.zst', 'pitr_backup_info', 'pitr_identity'];
     const calls = rec.calls();
     const at = (operand: string) => calls.findIndex(c => c.operands.length === 1 && c.operands[0] === operand);
     for (const f of files) {

@@ -50,7 +50,7 @@ beforeAll(async () => {
   await standby.waitPromoted();
   standby.sql('INSERT INTO markers(tag) VALUES (\'D\')');
   const segment = standby.sql('SELECT pg_walfile_name(pg_switch_wal())');
-  await waitFor(`archiving of ${segment}`, () => fs.existsSync(path.join(cluster.paths.walArchive, segment)) ? true : undefined);
+  await waitFor(`archiving of ${segment}`, () => cluster.isArchived(segment) ? true : undefined);
 });
 
 afterAll(() => {

@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DrillCluster, gaps } from './cluster';
+import { archivedFile, DrillCluster, gaps } from './cluster';
 import { mkdirPg, PgServer, run, sleep, waitFor } from './harness';
 import { RecoveryTarget } from '../../src';
 
@@ -43,7 +43,7 @@ afterAll(() => {
 function archiveWithGap(): string {
   const broken = mkdirPg(path.join(cluster.root, `archive-with-gap-${Date.now()}`));
   for (const f of fs.readdirSync(cluster.paths.walArchive)) {
-    if (f !== segmentOfC) {
+    if (f.replace(/\.zst$/, '') !== segmentOfC) {
       fs.copyFileSync(path.join(cluster.paths.walArchive, f), path.join(broken, f));
     }
   }
@@ -58,7 +58,7 @@ function asideDirs(dir: string): string[] {
 describe('failure drills', () => {
   test('missing WAL segment: recovery to a later target fails with a clear message, the old data directory is kept', async () => {
     const broken = archiveWithGap();
-    expect(gaps(fs.readdirSync(broken).filter(f => /^[0-9A-F]{24}$/.test(f)))).toHaveLength(1);
+    expect(gaps(fs.readdirSync(broken).map(f => f.replace(/\.zst$/, '')).filter(f => /^[0-9A-F]{24}$/.test(f)))).toHaveLength(1);
     const r = cluster.restore(RecoveryTarget.time(afterD), {}, { WAL_ARCHIVE_DIR: broken });
     expect(r.result.status).toBe(0);
     expect(r.result.stdout + r.result.stderr).toMatch(new RegExp('gap|missing', 'i'));
@@ -102,7 +102,7 @@ describe('failure drills', () => {
       cluster.mark('read-only');
       const segment = p.sql('SELECT pg_walfile_name(pg_switch_wal())');
       await waitFor('a failed archive attempt', () => Number(p.sql('SELECT failed_count FROM pg_stat_archiver')) > failedBefore ? true : undefined);
-      expect(fs.existsSync(path.join(cluster.paths.walArchive, segment))).toBe(false);
+      expect(cluster.isArchived(segment)).toBe(false);
       expect(fs.existsSync(path.join(p.dataDir, 'pg_wal', 'archive_status', `${segment}.ready`))).toBe(true);
       expect(p.sql('SELECT last_failed_wal FROM pg_stat_archiver')).toBe(segment);
     } finally {
@@ -120,20 +120,26 @@ describe('failure drills', () => {
       throw new Error('this drill mounts a 1 MiB tmpfs over the archive to fill it, which needs root (CI runs as root)');
     }
     const failedBefore = Number(p.sql('SELECT failed_count FROM pg_stat_archiver'));
+    const identity = fs.readFileSync(path.join(cluster.paths.walArchive, 'pitr_identity'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700,uid=' + uidOf('postgres'), 'tmpfs', cluster.paths.walArchive]);
     expect(mounted.status).toBe(0);
     let segment: string;
     try {
+      // A compressed segment can take only a few KiB: the archive keeps its identity, and the rest of the file system
+      // is filled, so that nothing more fits.
+      fs.writeFileSync(path.join(cluster.paths.walArchive, 'pitr_identity'), identity);
+      spawnSync('chown', ['postgres:postgres', path.join(cluster.paths.walArchive, 'pitr_identity')]);
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(cluster.paths.walArchive, 'filler')}`, 'bs=4k', 'count=1024']);
       cluster.mark('disk-full');
       segment = p.sql('SELECT pg_walfile_name(pg_switch_wal())');
       await waitFor('a failed archive attempt', () => Number(p.sql('SELECT failed_count FROM pg_stat_archiver')) > failedBefore ? true : undefined);
-      // No partial segment, no temporary file: only the identity an empty archive gets with its first segment.
-      expect(fs.readdirSync(cluster.paths.walArchive)).toEqual(['pitr_identity']);
+      // No partial segment, no temporary file: only the identity and the filler.
+      expect(fs.readdirSync(cluster.paths.walArchive).sort()).toEqual(['filler', 'pitr_identity']);
       expect(fs.existsSync(path.join(p.dataDir, 'pg_wal', 'archive_status', `${segment}.ready`))).toBe(true);
     } finally {
       expect(spawnSync('umount', [cluster.paths.walArchive]).status).toBe(0);
     }
-    await waitFor(`archiving of ${segment} once space is back`, () => fs.existsSync(path.join(cluster.paths.walArchive, segment)) ? true : undefined);
+    await waitFor(`archiving of ${segment} once space is back`, () => cluster.isArchived(segment) ? true : undefined);
     await cluster.switchAndArchive();
     expect(gaps(cluster.archivedSegments())).toEqual([]);
   });
@@ -155,17 +161,22 @@ describe('failure drills', () => {
     expect(gaps(cluster.archivedSegments())).toEqual([]);
 
     // The archive command itself, with a different file under an archived name: refused, nothing overwritten.
-    const archived = path.join(cluster.paths.walArchive, segment);
+    const archived = archivedFile(cluster.paths.walArchive, segment)!;
+    expect(archived).toBe(path.join(cluster.paths.walArchive, `${segment}.zst`)); // stored compressed
     const before = fs.readFileSync(archived);
+    const content = cluster.archivedContent(segment);
     const other = path.join(cluster.root, 'other-segment');
-    fs.writeFileSync(other, Buffer.alloc(before.length, 7));
+    fs.writeFileSync(other, Buffer.alloc(content.length, 7));
     fs.chmodSync(other, 0o644);
     const r = run('/bin/sh', [path.join(cluster.paths.scripts, 'archive-wal.sh'), other, segment], { WAL_ARCHIVE_DIR: cluster.paths.walArchive });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/differ/i);
     expect(fs.readFileSync(archived).equals(before)).toBe(true);
-    // And the identical file: success.
-    const same = run('/bin/sh', [path.join(cluster.paths.scripts, 'archive-wal.sh'), archived, segment], { WAL_ARCHIVE_DIR: cluster.paths.walArchive });
+    // And the identical content: success (compared decompressed, not as stored bytes).
+    const plain = path.join(cluster.root, 'same-segment');
+    fs.writeFileSync(plain, content);
+    fs.chmodSync(plain, 0o644);
+    const same = run('/bin/sh', [path.join(cluster.paths.scripts, 'archive-wal.sh'), plain, segment], { WAL_ARCHIVE_DIR: cluster.paths.walArchive });
     expect(same.status).toBe(0);
   });
 

@@ -89,11 +89,11 @@ async function restoreTo(target: RecoveryTarget, inclusive?: boolean) {
 }
 
 describe('PITR drill: restore to every recovery target type', () => {
-  test('the backup job wrote a complete, verified backup of the reference layout', () => {
+  test('the backup job wrote a complete, verified backup (zstd, the default compression)', () => {
     const backups = cluster.backups();
     expect(backups).toHaveLength(1);
     expect(fs.readdirSync(path.join(cluster.paths.backup, backups[0])).sort())
-      .toEqual(['backup_manifest', 'base.tar.gz', 'pg_wal.tar.gz', 'pitr_backup_info', 'pitr_identity']);
+      .toEqual(['backup_manifest', 'base.tar.zst', 'pg_wal.tar.zst', 'pitr_backup_info', 'pitr_identity']);
     // A fast checkpoint: the backup did not wait for a spread checkpoint.
     expect(cluster.primary.log()).toMatch(/checkpoint starting: immediate force wait/);
     expect(at.segments.length).toBeGreaterThan(1);

@@ -2,6 +2,7 @@
  * The automatic restore and its helpers against a real PostgreSQL 15: backup choice among three backups for targets
  * between them, a named backup, the restore point Job, and the recoverable-window report with and without a gap.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DrillCluster } from './cluster';
@@ -103,9 +104,10 @@ describe('recoverable-window report', () => {
     const broken = mkdirPg(path.join(cluster.root, 'archive-with-gap'));
     const segments = cluster.archivedSegments();
     const victim = segments[Math.floor(segments.length / 2)];
-    for (const f of fs.readdirSync(cluster.paths.walArchive).filter(n => n !== victim)) {
+    for (const f of fs.readdirSync(cluster.paths.walArchive).filter(n => n.replace(/\.zst$/, '') !== victim)) {
       fs.copyFileSync(path.join(cluster.paths.walArchive, f), path.join(broken, f));
     }
+    spawnSync('chown', ['-R', 'postgres:postgres', broken]); // the report reads compressed segments as postgres
     const { text, json } = report(broken);
     expect(json.wal_gaps).toEqual([{ from: victim, to: victim, count: 1 }]);
     expect(text).toContain(`GAP: missing ${victim} - ${victim} (1 segment(s))`);

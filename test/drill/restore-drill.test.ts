@@ -95,6 +95,10 @@ function copyArchive(name: string): string {
   const dir = path.join(cluster.root, name);
   const r = run('cp', ['-a', cluster.paths.walArchive, dir]);
   expect(r.status).toBe(0);
+  // The tests edit segments in place, so the copy holds them plain, as an archive written before compression (the
+  // scripts read both).
+  const plain = run('sh', ['-c', 'for f in "$1"/*.zst; do [ -e "$f" ] || continue; zstd -dq --rm -- "$f" || exit 1; done', 'sh', dir]);
+  expect(plain.status).toBe(0);
   return dir;
 }
 

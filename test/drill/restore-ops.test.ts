@@ -34,7 +34,7 @@ const ok = (r: Restore) => {
 /** Switches WAL on `s` and waits until the segment is archived. */
 async function switchAndArchive(s: PgServer): Promise<void> {
   const segment = s.sql('SELECT pg_walfile_name(pg_switch_wal())');
-  await waitFor(`archiving of ${segment}`, () => fs.existsSync(path.join(cluster.paths.walArchive, segment)) ? true : undefined);
+  await waitFor(`archiving of ${segment}`, () => cluster.isArchived(segment) ? true : undefined);
 }
 
 /** A crash, as a lost node or an OOM kill: SIGKILL to the postmaster and all its processes; postmaster.pid stays. */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DrillCluster } from './cluster';
+import { archivedFile, DrillCluster } from './cluster';
 import { freePort, mkdirPg, PgServer, run, sleep } from './harness';
 import { RecoveryTarget } from '../../src';
 
@@ -101,7 +101,7 @@ describe('archive continuity after every backup', () => {
     const [oldest] = cluster.backups();
     const segments = cluster.archivedSegments();
     const victim = segments.find(s => s.slice(8) > info(oldest).start_wal.slice(8))!;
-    fs.rmSync(path.join(cluster.paths.walArchive, victim));
+    fs.rmSync(archivedFile(cluster.paths.walArchive, victim)!);
     await sleep(1100);
     const b = cluster.backup();
     expect(b.status).toBe(1);
@@ -113,6 +113,6 @@ describe('archive continuity after every backup', () => {
     const backups = cluster.backups();
     expect(backups).toHaveLength(3);
     expect(info(backups[2])).toMatchObject({ archive_check: 'failed' });
-    expect(fs.existsSync(path.join(cluster.paths.backup, backups[2], 'base.tar.gz'))).toBe(true);
+    expect(fs.existsSync(path.join(cluster.paths.backup, backups[2], 'base.tar.zst'))).toBe(true);
   });
 });
