@@ -33,13 +33,15 @@ check_stopped() {
 # lacks (segments, the one in progress at a crash included, and history files; not the recycled
 # or preallocated segments ahead of the end of WAL, which pg_waldump cannot read). A file the
 # archive holds with other content is an error; older than the old server's last checkpoint, the
-# archive's copy is needed anyway and the old one is ignored.
+# archive's copy is what recovery reads, and the old one is ignored without comparing.
 scan_tail() {
   tail_names=''
   tail_bytes=0
   old="$PGDATA/pg_wal"
   [ -d "$old" ] || return 0
   redo=$(pg_controldata -D "$PGDATA" 2>/dev/null | sed -n "s/^Latest checkpoint's REDO WAL file: *//p" || true)
+  ended=''
+  skipped=0
   for f in "$old"/*; do
     [ -f "$f" ] || continue
     n=${f##*/}
@@ -47,20 +49,30 @@ scan_tail() {
       *.history) [ "${#n}" -eq 16 ] || continue; case "${n%.history}" in *[!0-9A-F]*) continue ;; esac ;;
       *) is_wal_name "$n" || continue ;;
     esac
+    # Older than the old server's last checkpoint: the archive's copy is what recovery reads; not compared.
+    older=false
+    if is_wal_name "$n" && is_wal_name "$redo" && awk -v a="$n" -v b="$redo" 'BEGIN { exit !((substr(a, 9) "") < (substr(b, 9) "")) }'; then
+      older=true
+    fi
     if archived_path "$n" >/dev/null; then
+      [ "$older" = true ] && continue
       archived_cat "$n" | cmp -s - "$f" && continue
-      if is_wal_name "$n" && is_wal_name "$redo" && awk -v a="$n" -v b="$redo" 'BEGIN { exit !((substr(a, 9) "") < (substr(b, 9) "")) }'; then
-        continue
-      fi
       fail "$n is in the archive and in the old $old with different content: the two histories disagree, so the restore stops instead of choosing. Nothing was changed. Compare them, and remove the wrong copy."
     fi
+    # Past the end of WAL of its timeline (a recycled or preallocated segment): so is every later one (names sort).
+    t=$(printf '%s' "$n" | cut -c 1-8)
+    case " $ended " in *" $t "*) skipped=$((skipped + 1)); continue ;; esac
     if is_wal_name "$n" && command -v pg_waldump >/dev/null 2>&1 && ! pg_waldump -n 1 "$f" >/dev/null 2>&1; then
-      log "not carried over: $n holds no valid WAL (a recycled or preallocated segment)"
+      ended="$ended $t"
+      skipped=$((skipped + 1))
       continue
     fi
     tail_names="$tail_names $n"
     tail_bytes=$((tail_bytes + $(wc -c <"$f")))
   done
+  if [ "$skipped" -gt 0 ]; then
+    log "not carried over: $skipped segment(s) past the end of WAL (recycled or preallocated: no valid WAL)"
+  fi
   if [ -n "$tail_names" ]; then
     log "the old data directory holds WAL the archive lacks; it is carried over:$tail_names"
   fi
