@@ -31,7 +31,7 @@ script_dir=$(dirname "$0")
 need_helper pitr-store.sh
 # shellcheck source=pitr-store.sh
 . "$script_dir/pitr-store.sh"
-[ -f "$script_dir/pitr-identity.sh" ] || fail "$script_dir/pitr-identity.sh not found"
+need_helper pitr-identity.sh
 # shellcheck source=pitr-identity.sh
 . "$script_dir/pitr-identity.sh"
 

@@ -23,11 +23,7 @@ verify_continuity() {
     printf '%s\n' "$tl" | grep -q "^anc $t " || missing="$missing $(printf '%08X' "$t").history"
   done
   bad=$(printf '%s\n' "$tl" | awk '$1 == "anc" && $3 + 0 >= $2 + 0 { printf " %08X.history", $2 }')
-  gaps_json=$(printf '%s\n' "$wal_gap_lines" | while read -r a b k; do
-    [ -n "$a" ] || continue
-    json_object from "$(json_string "$a")" to "$(json_string "$b")" count "$(json_uint "$k")"
-    printf '\n'
-  done | json_array '')
+  gaps_json=$(wal_gaps_json | json_array '')
   names_json() { for n in $1; do json_string "$n"; printf '\n'; done | json_array ''; }
   ok=true
   if [ -n "$wal_gap_lines$missing$bad" ]; then ok=false; fi

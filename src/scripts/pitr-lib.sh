@@ -14,13 +14,7 @@
 
 # --- messages ------------------------------------------------------------------------------------
 # log MESSAGE...: "<me>: MESSAGE" on stdout, or on stderr when log_stream=stderr.
-log() {
-  if [ "${log_stream:-stdout}" = stderr ]; then
-    log_stderr "$@"
-  else
-    printf '%s: %s\n' "${me:-pitr-lib.sh}" "$*"
-  fi
-}
+log() { if [ "${log_stream:-stdout}" = stderr ]; then log_stderr "$@"; else printf '%s: %s\n' "${me:-pitr-lib.sh}" "$*"; fi; }
 # log_stderr MESSAGE...: "<me>: MESSAGE" on stderr, whatever log_stream says.
 log_stderr() { printf '%s: %s\n' "${me:-pitr-lib.sh}" "$*" >&2; }
 # log_lines PREFIX: logs every line of stdin, after PREFIX.
@@ -62,9 +56,7 @@ has_stamp() {
   esac
 }
 # check_bool NAME VALUE: fails unless VALUE (the setting NAME) is true or false.
-check_bool() {
-  case "$2" in true | false) ;; *) fail "$1 must be true or false, got '$2'" ;; esac
-}
+check_bool() { case "$2" in true | false) ;; *) fail "$1 must be true or false, got '$2'" ;; esac; }
 # need_command NAME: fails unless the command NAME is on PATH.
 need_command() { command -v "$1" >/dev/null 2>&1 || fail "$1 not found on PATH"; }
 
@@ -108,6 +100,14 @@ check_wal() {
   wal_count=$(printf '%s\n' "$pitr_report" | sed -n 's/^count //p')
   wal_last=$(printf '%s\n' "$pitr_report" | sed -n 's/^last //p')
   wal_gap_lines=$(printf '%s\n' "$pitr_report" | sed -n 's/^gap //p')
+}
+
+# wal_gaps_json: the wal_gap_lines of check_wal as JSON objects {"from", "to", "count"}, one a line.
+wal_gaps_json() {
+  printf '%s\n' "${wal_gap_lines:-}" | while read -r pitr_a pitr_b pitr_k; do
+    [ -n "$pitr_a" ] || continue
+    json_object from "$(json_string "$pitr_a")" to "$(json_string "$pitr_b")" count "$(json_uint "$pitr_k")" && printf '\n'
+  done
 }
 
 # --- hex numbers and LSNs in awk (POSIX awk has no strtonum) --------------------------------------

@@ -63,6 +63,26 @@ archived_to_file() {
   archived_cat "$1" >"$2"
 }
 
+# last_commit_epoch NAME [FILE]: the time (Unix seconds) of the last COMMIT record in the WAL
+# segment NAME, read from FILE when given, else from the archive (decompressed into a temporary
+# folder); empty when it holds none or pg_waldump is not on PATH.
+last_commit_epoch() {
+  command -v pg_waldump >/dev/null 2>&1 || return 0
+  pitr_lc_dir=''
+  pitr_lc_file=${2:-}
+  if [ -z "$pitr_lc_file" ]; then
+    pitr_lc_dir=$(mktemp -d "${TMPDIR:-/tmp}/pitr-wal.XXXXXX") || return 0
+    pitr_lc_file="$pitr_lc_dir/$1"
+    archived_to_file "$1" "$pitr_lc_file" || pitr_lc_file=''
+  fi
+  pitr_lc=''
+  if [ -n "$pitr_lc_file" ]; then
+    pitr_lc=$(TZ=UTC pg_waldump "$pitr_lc_file" 2>/dev/null | sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1 || true)
+  fi
+  [ -z "$pitr_lc_dir" ] || rm -rf -- "$pitr_lc_dir"
+  [ -z "$pitr_lc" ] || date -u -d "$pitr_lc" +%s 2>/dev/null || true
+}
+
 # archived_mtime NAME: see above.
 archived_mtime() {
   pitr_src=$(archived_path "$1") || return 1

@@ -53,10 +53,7 @@ find_latest() {
   if command -v pg_waldump >/dev/null 2>&1; then
     # The newest segment may hold no commit (e.g. only a segment switch): look back a little.
     for seg in $(printf '%s\n' "$segments" | tail -n 4 | sed -n '1!G;h;$p'); do
-      c=$(pitr_t=$(mktemp -d) && archived_to_file "$seg" "$pitr_t/$seg" && TZ=UTC pg_waldump "$pitr_t/$seg" 2>/dev/null |
-        sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1; rm -rf -- "${pitr_t:-/nonexistent}")
-      [ -n "$c" ] || continue
-      e=$(date -u -d "$c" +%s 2>/dev/null || true)
+      e=$(last_commit_epoch "$seg")
       [ -n "$e" ] || continue
       latest=$(iso "$e")
       latest_source="last commit record in $seg (pg_waldump)"
@@ -145,15 +142,6 @@ backups_json() {
   done
 }
 
-# gaps_json: one JSON object {"from", "to", "count"} a line per gap.
-gaps_json() {
-  printf '%s\n' "$wal_gap_lines" | while read -r a b k; do
-    [ -n "$a" ] || continue
-    json_object from "$(json_string "$a")" to "$(json_string "$b")" count "$(json_uint "$k")"
-    printf '\n'
-  done
-}
-
 # timelines_json: one JSON object {"timeline", "parent", "switch_lsn"} a line per branched timeline.
 timelines_json() {
   printf '%s\n' "$timelines" | while read -r t p l; do
@@ -178,7 +166,7 @@ print_json() {
     newest_segment "$(json_string_or_null "$newest")" \
     wal_checked_from "$(json_string_or_null "$oldest_wal")" \
     wal_segments_checked "$(json_uint "${wal_count:-0}")" \
-    wal_gaps "$(gaps_json | json_array '  ')" \
+    wal_gaps "$(wal_gaps_json | json_array '  ')" \
     newest_timeline "$(json_uint "$tl_max")" \
     timelines "$(timelines_json | json_array '  ')"
   printf '\n'

@@ -133,19 +133,16 @@ latest_commit() {
       if (t == "" || tli == t || ((tli in sw) && s <= sw[tli])) print substr($0, 9) substr($0, 1, 8), $0
     }' |
     sort -u | tail -n 8 | cut -d ' ' -f 2 | sed -n '1!G;h;$p')
-  lc_dir=$(mktemp -d "${TMPDIR:-/tmp}/restore-data.XXXXXX") || fail "cannot create a temporary folder in ${TMPDIR:-/tmp}"
   for seg in $newest; do
-    f="$PGDATA/pg_wal/$seg"
-    if [ ! -f "$f" ]; then f="$lc_dir/$seg"; archived_cat "$seg" >"$f" || continue; fi
-    c=$(TZ=UTC pg_waldump "$f" 2>/dev/null | sed -n 's/^.*desc: COMMIT \([0-9-]* [0-9:]*\).*$/\1/p' | tail -n 1 || true)
-    rm -f -- "$lc_dir/$seg"
-    [ -n "$c" ] || continue
-    lc_epoch=$(date -u -d "$c" +%s 2>/dev/null) || continue
+    # A segment carried over from the old pg_wal is read there; an archived one from the archive.
+    f=''
+    if [ -f "$PGDATA/pg_wal/$seg" ]; then f="$PGDATA/pg_wal/$seg"; fi
+    lc_epoch=$(last_commit_epoch "$seg" "$f")
+    [ -n "$lc_epoch" ] || continue
     lc_time=$(iso "$lc_epoch")
     lc_source="last commit, in $seg"
     break
   done
-  rm -rf -- "$lc_dir"
 }
 
 # check_window: refuses a time target after the last commit on the target's history (recovery
